@@ -1,0 +1,194 @@
+// A SQLite database in a Durable Object: one instance per database name.
+// Serves the query API and the dump pipeline's plan and chunk reads.
+
+import { DurableObject } from "cloudflare:workers";
+import { chunkSelect, insertPrefix, rowStatements, type SequenceRow } from "../shared/dump-sql";
+import { realLiteral } from "../shared/real-literal";
+import { ftsContentMode, isInternalTable, parentsFirst } from "../shared/schema-order";
+import type { ChunkRequest, ChunkResult, DumpPlan, KeyCursor, SchemaObject, TablePlan } from "../shared/types";
+
+export type SqlParam = string | number | null;
+export type QueryRow = Record<string, unknown>;
+/** SQL errors come back as values so that the API can tell them from failures of the call itself. */
+export type QueryOutcome<T> = { result: T; error: null } | { result: null; error: string };
+
+export interface Statement {
+  sql: string;
+  params?: SqlParam[];
+}
+
+export class DatabaseObject extends DurableObject<Env> {
+  private get sql() {
+    return this.ctx.storage.sql;
+  }
+
+  query(statement: Statement): QueryOutcome<QueryRow[]> {
+    try {
+      return { result: this.run(statement), error: null };
+    } catch (error) {
+      return { result: null, error: messageOf(error) };
+    }
+  }
+
+  /** All statements or none. */
+  transaction(statements: Statement[]): QueryOutcome<QueryRow[][]> {
+    try {
+      return { result: this.ctx.storage.transactionSync(() => statements.map((s) => this.run(s))), error: null };
+    } catch (error) {
+      return { result: null, error: messageOf(error) };
+    }
+  }
+
+  databaseSize(): number {
+    return this.sql.databaseSize;
+  }
+
+  plan(database: string): DumpPlan {
+    const listed = this.sql
+      .exec<{ name: string; type: string; wr: number; strict: number }>(
+        "SELECT name, type, wr, strict FROM pragma_table_list WHERE schema = 'main'",
+      )
+      .toArray();
+    const kinds = new Map(listed.map((t) => [t.name, t]));
+    const master = this.sql
+      .exec<{ type: string; name: string; tbl_name: string; sql: string | null }>(
+        "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY rowid",
+      )
+      .toArray();
+    const tableRows = master.filter((m) => {
+      const kind = kinds.get(m.name)?.type;
+      return m.type === "table" && m.sql && !isInternalTable(m.name) && (kind === "table" || kind === "virtual");
+    });
+    const tables = new Map(tableRows.map((m) => [m.name, this.tablePlan(m.name, m.sql!, kinds.get(m.name)!)]));
+    const order = parentsFirst(
+      tableRows.map((m) => ({
+        name: m.name,
+        references: this.sql
+          .exec<{ table: string }>('SELECT "table" FROM pragma_foreign_key_list(?)', m.name)
+          .toArray()
+          .map((r) => r.table),
+      })),
+    );
+    // Views first, then triggers, then indexes, as sqlite3's .dump writes them.
+    const typeRank = { view: 0, trigger: 1, index: 2 } as const;
+    const objects: SchemaObject[] = master
+      .filter((m) => (m.type === "index" || m.type === "view" || m.type === "trigger") && m.sql)
+      .filter((m) => !isInternalTable(m.tbl_name) && (m.type === "view" || tables.has(m.tbl_name)))
+      .map((m) => ({ type: m.type as SchemaObject["type"], name: m.name, tableName: m.tbl_name, sql: m.sql! }))
+      .sort((a, b) => typeRank[a.type] - typeRank[b.type]);
+    return {
+      database,
+      tables: order.map((name) => tables.get(name)!),
+      objects,
+      hasSequenceTable: master.some((m) => m.name === "sqlite_sequence"),
+      databaseSize: this.sql.databaseSize,
+    };
+  }
+
+  private tablePlan(name: string, createSql: string, listed: { type: string; wr: number; strict: number }): TablePlan {
+    const columns = this.sql
+      .exec<{ name: string; type: string; pk: number; hidden: number }>(
+        "SELECT name, type, pk, hidden FROM pragma_table_xinfo(?) ORDER BY cid",
+        name,
+      )
+      .toArray();
+    const virtual = listed.type === "virtual";
+    const withoutRowid = listed.wr === 1;
+    const inserted = columns.filter((c) => c.hidden === 0);
+    const pkColumns = columns.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk);
+    const names = new Set(columns.map((c) => c.name.toLowerCase()));
+    const rowidAlias =
+      !withoutRowid && !virtual && pkColumns.length === 1 && pkColumns[0].type.toUpperCase() === "INTEGER";
+    const content = virtual ? ftsContentMode(createSql) : "rows";
+    const table: TablePlan = {
+      name,
+      createSql,
+      virtual,
+      strict: listed.strict === 1,
+      columns: inserted.map((c) => c.name),
+      columnTypes: inserted.map((c) => c.type.toUpperCase()),
+      insertRowid: false,
+      key: { kind: "rowid", column: "rowid" },
+      content,
+      estimatedRows: 0,
+    };
+    if (withoutRowid) {
+      table.key = { kind: "primaryKey", columns: pkColumns.map((c) => c.name) };
+    } else {
+      const rowidName = ["rowid", "_rowid_", "oid"].find((n) => !names.has(n));
+      if (!rowidName) throw new Error(`table ${name}: columns named rowid, _rowid_ and oid hide its rowid`);
+      table.key = { kind: "rowid", column: rowidName };
+      table.insertRowid = !rowidAlias && (!virtual || /USING\s+fts/i.test(createSql));
+    }
+    if (content === "rows") this.estimate(table);
+    return table;
+  }
+
+  /** A cheap row estimate: the rowid range where there is one (two index probes), else a count. */
+  private estimate(table: TablePlan): void {
+    const from = `FROM "${table.name.replaceAll('"', '""')}"`;
+    if (table.key.kind === "rowid" && !table.virtual) {
+      const range = this.sql
+        .exec<{ lo: number | null; hi: number | null }>(`SELECT min(rowid) AS lo, max(rowid) AS hi ${from}`)
+        .one();
+      if (range.lo !== null && range.hi !== null) {
+        table.minRowid = range.lo;
+        table.maxRowid = range.hi;
+        table.estimatedRows = range.hi - range.lo + 1;
+      }
+      return;
+    }
+    table.estimatedRows = this.sql.exec<{ n: number }>(`SELECT count(*) AS n ${from}`).one().n;
+  }
+
+  /** The next rows of a table as INSERT statements. Synchronous, so no other request interleaves. */
+  readChunk(request: ChunkRequest): ChunkResult {
+    const { table, after, maxRows, maxBytes } = request;
+    const select = chunkSelect(table, after, maxRows);
+    const prefix = insertPrefix(table);
+    const parts: string[] = [];
+    let bytes = 0;
+    let rows = 0;
+    let lastKey: KeyCursor | null = after;
+    let stoppedEarly = false;
+    for (const raw of this.sql.exec(select.sql, ...select.params).raw()) {
+      const key = raw.slice(0, select.keyWidth) as KeyCursor;
+      const literals = raw.slice(select.keyWidth).map((v) => (typeof v === "number" ? realLiteral(v) : (v as string)));
+      const text = rowStatements(table, prefix, literals, key);
+      parts.push(text);
+      bytes += text.length;
+      rows += 1;
+      lastKey = key;
+      if (bytes >= maxBytes) {
+        stoppedEarly = true;
+        break;
+      }
+    }
+    return { sql: parts.join(""), rows, bytes, lastKey, done: !stoppedEarly && rows < maxRows, position: null };
+  }
+
+  /** sqlite_sequence rows, with exact integers. */
+  sequences(): SequenceRow[] {
+    return this.sql
+      .exec<{ name: string; seq: string }>("SELECT name, quote(seq) AS seq FROM sqlite_sequence ORDER BY rowid")
+      .toArray();
+  }
+
+  private run(statement: Statement): QueryRow[] {
+    const cursor = this.sql.exec(statement.sql, ...(statement.params ?? []));
+    return cursor.toArray().map(jsonFriendlyRow);
+  }
+}
+
+/** BLOBs become arrays of byte values, as D1 returns them. */
+function jsonFriendlyRow(row: Record<string, SqlStorageValue>): QueryRow {
+  const out: QueryRow = {};
+  for (const [name, value] of Object.entries(row)) {
+    out[name] = value instanceof ArrayBuffer ? Array.from(new Uint8Array(value)) : value;
+  }
+  return out;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,19 @@
+// The Worker's bindings, as declared in wrangler.jsonc.
+
+declare namespace Cloudflare {
+  interface Env {
+    DATABASE: DurableObjectNamespace<import("./durable-objects/database-object").DatabaseObject>;
+    DUMP_STORE: DurableObjectNamespace<import("./durable-objects/dump-store").DumpStore>;
+    /** Optional: without it every dump is kept in Durable Object storage. */
+    DUMPS_BUCKET?: R2Bucket;
+    DUMP_WORKFLOW: Workflow<import("./workflows/dump-workflow").DumpParams>;
+    ADMIN_AUTHORIZATION_TOKEN?: string;
+    CALLBACK_SECRET?: string;
+    R2_THRESHOLD_BYTES?: string;
+    BREATHING_MS?: string;
+    DUMP_RETENTION?: string;
+    R2_PART_SIZE_BYTES?: string;
+    STEP_TARGET_BYTES?: string;
+  }
+}
+interface Env extends Cloudflare.Env {}

@@ -1,0 +1,36 @@
+// How many rows the next read asks for. Each read runs synchronously inside the source
+// database, so it is kept short; other requests are served between two reads.
+
+export const READ_LIMITS = {
+  minRows: 1,
+  maxRows: 20_000,
+  firstRows: 200,
+  /** SQL text one read may produce. */
+  targetBytes: 1024 * 1024,
+  /** Round trip one read may take. */
+  targetMs: 20,
+  /** At most this factor of growth between two reads, so one odd read cannot swing the size. */
+  maxGrowth: 4,
+};
+
+export interface ReadObservation {
+  rows: number;
+  bytes: number;
+  ms: number;
+  /** The read stopped at its byte budget rather than its row limit. */
+  stoppedEarly: boolean;
+}
+
+export function nextReadRows(previousRows: number, observed: ReadObservation | null, limits = READ_LIMITS): number {
+  if (!observed || observed.rows === 0) return clamp(previousRows || limits.firstRows, limits);
+  const bytesPerRow = observed.bytes / observed.rows;
+  const msPerRow = Math.max(observed.ms, 0.5) / observed.rows;
+  const byBytes = limits.targetBytes / Math.max(bytesPerRow, 1);
+  const byTime = limits.targetMs / msPerRow;
+  const wanted = Math.min(byBytes, byTime, previousRows * limits.maxGrowth);
+  return clamp(Math.floor(wanted), limits);
+}
+
+function clamp(rows: number, limits: typeof READ_LIMITS): number {
+  return Math.max(limits.minRows, Math.min(limits.maxRows, rows));
+}

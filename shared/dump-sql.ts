@@ -1,0 +1,181 @@
+// The text of a dump: the statements around the data and the INSERTs for each row.
+// The shape follows sqlite3's `.dump` (shell.c.in, dump_callback and run_schema_dump_query).
+
+import type { KeyCursor, SchemaObject, TablePlan } from "./types";
+import { literalExpression, quoteIdentifier, quoteString, utf8Length } from "./sql-text";
+
+/** Durable Objects and D1 refuse statements over 100 KB; every statement of a dump stays under this. */
+export const MAX_STATEMENT_BYTES = 100_000;
+/** Bytes of value data per UPDATE when a row is too large for one statement. */
+const PIECE_BYTES = 32_000;
+
+export const DUMP_HEADER = "PRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;\n";
+export const DUMP_TRAILER = "COMMIT;\n";
+
+export function createTableStatement(table: TablePlan): string {
+  return `${table.createSql};\n`;
+}
+
+export interface SequenceRow {
+  name: string;
+  seq: string; // an integer literal, exact
+}
+
+/** Everything after the data: sequences, FTS rebuilds, then indexes, triggers and views, then COMMIT. */
+export function dumpFooter(
+  sequences: SequenceRow[] | null,
+  rebuildTables: string[],
+  objects: SchemaObject[],
+): string {
+  let text = "";
+  if (sequences) {
+    text += "DELETE FROM sqlite_sequence;\n";
+    for (const row of sequences) {
+      text += `INSERT INTO sqlite_sequence VALUES(${quoteString(row.name)},${row.seq});\n`;
+    }
+  }
+  for (const name of rebuildTables) {
+    const q = quoteIdentifier(name);
+    text += `INSERT INTO ${q}(${q}) VALUES('rebuild');\n`;
+  }
+  for (const object of objects) text += `${object.sql};\n`;
+  return text + DUMP_TRAILER;
+}
+
+/** Columns named in each INSERT: the rowid first when it is preserved. */
+export function insertColumns(table: TablePlan): string[] {
+  return table.insertRowid ? [rowidName(table), ...table.columns] : table.columns;
+}
+
+function rowidName(table: TablePlan): string {
+  return table.key.kind === "rowid" ? table.key.column : "rowid";
+}
+
+export function insertPrefix(table: TablePlan): string {
+  const columns = insertColumns(table).map(quoteIdentifier).join(",");
+  return `INSERT INTO ${quoteIdentifier(table.name)}(${columns}) VALUES(`;
+}
+
+/**
+ * SELECT that reads the next rows after `after`, in key order: the key literals first,
+ * then one literal per inserted column.
+ */
+export function chunkSelect(table: TablePlan, after: KeyCursor | null, limit: number): {
+  sql: string;
+  params: number[];
+  keyWidth: number;
+} {
+  const keyColumns = table.key.kind === "rowid" ? [table.key.column] : table.key.columns;
+  const keyList = keyColumns.map(quoteIdentifier).join(",");
+  const selectKeys = keyColumns.map((c) => literalExpression(c));
+  const selectValues = insertColumns(table).map((c) => literalExpression(c));
+  const params: number[] = [];
+  let where = "";
+  if (after) {
+    const bounds = after.map((value) => {
+      if (typeof value === "number") {
+        params.push(value);
+        return "?";
+      }
+      return value;
+    });
+    where =
+      keyColumns.length === 1
+        ? ` WHERE ${keyList} > ${bounds[0]}`
+        : ` WHERE (${keyList}) > (${bounds.join(",")})`;
+  }
+  const sql =
+    `SELECT ${[...selectKeys, ...selectValues].join(", ")} FROM ${quoteIdentifier(table.name)}` +
+    `${where} ORDER BY ${keyList} LIMIT ${Math.max(1, Math.floor(limit))}`;
+  return { sql, params, keyWidth: keyColumns.length };
+}
+
+/** The WHERE clause that finds one row again by its key literals. */
+function keyMatch(table: TablePlan, key: KeyCursor): string {
+  const keyColumns = table.key.kind === "rowid" ? [table.key.column] : table.key.columns;
+  return keyColumns
+    .map((column, i) => {
+      const value = key[i];
+      if (typeof value === "number") throw new Error(`table ${table.name}: a REAL primary key cannot key a split row`);
+      return `${quoteIdentifier(column)}=${value}`;
+    })
+    .join(" AND ");
+}
+
+/**
+ * The statements that insert one row, given the literal of every inserted column.
+ * A row whose INSERT would exceed MAX_STATEMENT_BYTES is inserted with its large values empty,
+ * then completed by UPDATEs that append at most PIECE_BYTES of the value each.
+ */
+export function rowStatements(table: TablePlan, prefix: string, literals: string[], key: KeyCursor): string {
+  const statement = `${prefix}${literals.join(",")});\n`;
+  if (statement.length <= MAX_STATEMENT_BYTES / 3 || utf8Length(statement) <= MAX_STATEMENT_BYTES) {
+    return statement;
+  }
+  return splitRow(table, prefix, literals, key);
+}
+
+function splitRow(table: TablePlan, prefix: string, literals: string[], key: KeyCursor): string {
+  const columns = insertColumns(table);
+  const where = keyMatch(table, key);
+  const target = quoteIdentifier(table.name);
+  const sizes = literals.map(utf8Length);
+  // Keep the smallest values inline until the INSERT is as large as it may be.
+  const order = sizes.map((_, i) => i).sort((a, b) => sizes[a] - sizes[b]);
+  const inline = new Array<boolean>(literals.length).fill(false);
+  let budget = MAX_STATEMENT_BYTES - utf8Length(prefix) - 8 - literals.length * 24;
+  for (const i of order) {
+    if (sizes[i] <= budget) {
+      inline[i] = true;
+      budget -= sizes[i] + 1;
+    }
+  }
+  const values = literals.map((literal, i) => (inline[i] ? literal : emptyValueFor(table, i, literal)));
+  let text = `${prefix}${values.join(",")});\n`;
+  literals.forEach((literal, i) => {
+    if (inline[i]) return;
+    const column = quoteIdentifier(columns[i]);
+    const { hex, isText } = literalBytes(literal);
+    const textPieces = isText && keepsTextWhileAppending(table, i);
+    for (let start = 0; start < hex.length; start += PIECE_BYTES * 2) {
+      const piece = `X'${hex.slice(start, start + PIECE_BYTES * 2)}'`;
+      const appended = textPieces
+        ? `${column}||CAST(${piece} AS TEXT)`
+        : `CAST(${column}||${piece} AS BLOB)`;
+      text += `UPDATE ${target} SET ${column}=${appended} WHERE ${where};\n`;
+    }
+    if (isText && !textPieces) text += `UPDATE ${target} SET ${column}=CAST(${column} AS TEXT) WHERE ${where};\n`;
+  });
+  return text;
+}
+
+/** STRICT TEXT columns refuse BLOBs, so pieces are appended as TEXT there; elsewhere as BLOBs, which no affinity rewrites. */
+function keepsTextWhileAppending(table: TablePlan, literalIndex: number): boolean {
+  const columnIndex = table.insertRowid ? literalIndex - 1 : literalIndex;
+  return table.strict && table.columnTypes[columnIndex] === "TEXT";
+}
+
+function emptyValueFor(table: TablePlan, literalIndex: number, literal: string): string {
+  const isText = !literal.startsWith("X'");
+  return isText && keepsTextWhileAppending(table, literalIndex) ? "''" : "X''";
+}
+
+const encoder = new TextEncoder();
+
+/** The bytes of a TEXT or BLOB literal, as hex. */
+export function literalBytes(literal: string): { hex: string; isText: boolean } {
+  if (literal.startsWith("X'")) return { hex: literal.slice(2, -1), isText: false };
+  const castMatch = /^CAST\(X'([0-9A-Fa-f]*)' AS TEXT\)$/.exec(literal);
+  if (castMatch) return { hex: castMatch[1], isText: true };
+  if (literal.startsWith("'")) {
+    const text = literal.slice(1, -1).replaceAll("''", "'");
+    return { hex: toHex(encoder.encode(text)), isText: true };
+  }
+  throw new Error(`a value of ${literal.length} bytes that is neither TEXT nor BLOB cannot be split`);
+}
+
+function toHex(bytes: Uint8Array): string {
+  let out = "";
+  for (let i = 0; i < bytes.length; i++) out += bytes[i].toString(16).padStart(2, "0");
+  return out.toUpperCase();
+}

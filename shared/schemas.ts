@@ -1,0 +1,70 @@
+// Every input the API accepts, as valibot schemas.
+
+import * as v from "valibot";
+import { parseDuration } from "./duration";
+
+export const DATABASE_NAME = v.pipe(
+  v.string(),
+  v.regex(/^[A-Za-z0-9_-]{1,64}$/, "database must be 1-64 characters of A-Z, a-z, 0-9, _ and -"),
+);
+
+export const DUMP_ID = v.pipe(v.string(), v.regex(/^[a-zA-Z0-9_][a-zA-Z0-9-_]{0,99}$/, "not a dump id"));
+
+const SQL_PARAM = v.union([v.string(), v.number(), v.null(), v.boolean()]);
+
+const STATEMENT = v.strictObject({
+  sql: v.pipe(v.string(), v.nonEmpty("sql must not be empty")),
+  params: v.optional(v.array(SQL_PARAM)),
+});
+
+export const QUERY_BODY = v.union(
+  [STATEMENT, v.strictObject({ transaction: v.pipe(v.array(STATEMENT), v.minLength(1, "transaction must not be empty")) })],
+  'expected {"sql", "params"?} or {"transaction": [{"sql", "params"?}, ...]}',
+);
+export type QueryBody = v.InferOutput<typeof QUERY_BODY>;
+
+export const CALLBACK_URL = v.pipe(
+  v.string(),
+  v.maxLength(2048, "callback URL must be at most 2048 characters"),
+  v.url("callback URL must be an absolute URL"),
+  v.check((text) => /^https?:$/.test(new URL(text).protocol), "callback URL must use http or https"),
+  v.check((text) => {
+    const url = new URL(text);
+    return !url.username && !url.password;
+  }, "callback URL must not contain credentials"),
+);
+
+const DURATION = v.pipe(
+  v.string(),
+  v.check((text) => parseDuration(text) !== null, 'a duration such as "1 hour" or "7 days"'),
+);
+
+export const DUMP_OPTIONS = v.strictObject({
+  storage: v.optional(v.picklist(["auto", "r2", "do"], 'storage must be "auto", "r2" or "do"'), "auto"),
+  breathingMs: v.optional(v.pipe(v.number(), v.integer("breathingMs must be an integer"), v.minValue(0), v.maxValue(3_600_000))),
+  callbackUrl: v.optional(CALLBACK_URL),
+  retention: v.optional(DURATION),
+  deleteAfterDownload: v.optional(v.boolean(), false),
+});
+export type DumpOptions = v.InferOutput<typeof DUMP_OPTIONS>;
+
+export const LIST_QUERY = v.object({
+  database: v.optional(DATABASE_NAME),
+  status: v.optional(v.picklist(["queued", "in_progress", "paused", "completed", "failed", "cancelled", "expired"])),
+  limit: v.optional(
+    v.pipe(v.string(), v.regex(/^\d+$/, "limit must be a positive integer"), v.transform(Number), v.minValue(1), v.maxValue(100)),
+    "20",
+  ),
+  cursor: v.optional(v.string()),
+});
+
+/** One line naming the field and what is wrong with it. */
+export function describeIssues(issues: v.BaseIssue<unknown>[]): string {
+  return issues
+    .slice(0, 3)
+    .map((issue) => {
+      const path = v.getDotPath(issue);
+      return path ? `${path}: ${issue.message}` : issue.message;
+    })
+    .join("; ");
+}

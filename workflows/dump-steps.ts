@@ -1,0 +1,194 @@
+// The bodies of the dump Workflow's steps. Each returns only what the next step needs.
+
+import { READ_LIMITS, nextReadRows } from "../shared/chunk-size";
+import type { DumpConfig } from "../shared/config";
+import { DUMP_HEADER, createTableStatement, dumpFooter } from "../shared/dump-sql";
+import { overallPercent, tableFraction } from "../shared/progress";
+import type { DumpPlan, KeyCursor } from "../shared/types";
+import { dumpIndex, sourceDatabase } from "./bindings";
+import { postCallback, type CallbackPayload } from "./callback";
+import { R2MultipartSink, openSink, type SinkCursor, type UploadedPart } from "./sinks";
+import type { DumpParams } from "./dump-workflow";
+
+/** A chunk step stops reading after this long even below its byte target. */
+const STEP_TIME_BUDGET_MS = 15_000;
+
+export interface DumpContext {
+  env: Env;
+  params: DumpParams;
+  plan: DumpPlan;
+  uploadId: string | null;
+  config: DumpConfig;
+}
+
+export async function planDump(env: Env, params: DumpParams): Promise<{ plan: DumpPlan; uploadId: string | null }> {
+  const plan = await sourceDatabase(env, params.database).plan(params.database);
+  let uploadId: string | null = null;
+  if (params.storage === "r2") {
+    if (!env.DUMPS_BUCKET) throw new Error("storage is r2 but no R2 bucket is bound (DUMPS_BUCKET)");
+    uploadId = await R2MultipartSink.begin(env.DUMPS_BUCKET, params.dumpId);
+  }
+  await dumpIndex(env).updateRecord(params.dumpId, {
+    uploadId,
+    startedAt: new Date().toISOString(),
+    estimatedSize: plan.databaseSize,
+    progress: {
+      currentTable: plan.tables[0]?.name ?? null,
+      processedTables: 0,
+      totalTables: plan.tables.length,
+      rowsDumped: 0,
+      bytesWritten: 0,
+      percent: 0,
+    },
+  });
+  return { plan, uploadId };
+}
+
+export interface ChunkStepInput {
+  tableIndex: number;
+  chunk: number;
+  after: KeyCursor | null;
+  readRows: number;
+  sink: SinkCursor;
+  rowsBefore: number;
+}
+
+export interface ChunkStepResult {
+  lastKey: KeyCursor | null;
+  done: boolean;
+  rows: number;
+  readRows: number;
+  reads: number;
+  sink: SinkCursor;
+  parts: UploadedPart[];
+}
+
+const encoder = new TextEncoder();
+
+/** Reads rows of one table until the step's byte target, writes them to the sink, records progress. */
+export async function dumpChunk(context: DumpContext, input: ChunkStepInput): Promise<ChunkStepResult> {
+  const { env, params, plan, config } = context;
+  const table = plan.tables[input.tableIndex];
+  const database = sourceDatabase(env, params.database);
+  const pieces: string[] = [];
+  if (input.sink.bytesWritten === 0) pieces.push(DUMP_HEADER);
+  if (input.chunk === 1) pieces.push(createTableStatement(table));
+
+  let after = input.after;
+  let readRows = input.readRows || READ_LIMITS.firstRows;
+  let done = table.content !== "rows";
+  let rows = 0;
+  let bytes = 0;
+  let reads = 0;
+  const started = Date.now();
+  while (!done && bytes < config.stepTargetBytes && Date.now() - started < STEP_TIME_BUDGET_MS) {
+    const readStarted = Date.now();
+    const read = await database.readChunk({ table, after, maxRows: readRows, maxBytes: READ_LIMITS.targetBytes });
+    const ms = Date.now() - readStarted;
+    pieces.push(read.sql);
+    after = read.lastKey;
+    done = read.done;
+    rows += read.rows;
+    bytes += read.bytes;
+    reads += 1;
+    readRows = nextReadRows(readRows, { rows: read.rows, bytes: read.bytes, ms, stoppedEarly: !read.done && read.rows < readRows });
+  }
+
+  const sink = openSink({ env, dumpId: params.dumpId, storage: params.storage, uploadId: context.uploadId, partSize: config.partSizeBytes });
+  const written = await sink.append(input.sink, encoder.encode(pieces.join("")));
+  const processedTables = input.tableIndex + (done ? 1 : 0);
+  await dumpIndex(env).updateRecord(params.dumpId, {
+    progress: {
+      currentTable: done ? (plan.tables[input.tableIndex + 1]?.name ?? null) : table.name,
+      processedTables,
+      totalTables: plan.tables.length,
+      rowsDumped: input.rowsBefore + rows,
+      bytesWritten: written.cursor.bytesWritten,
+      percent: overallPercent(plan.tables, processedTables, tableFraction(table, after, done)),
+    },
+  });
+  console.log(
+    JSON.stringify({ event: "chunk", dumpId: params.dumpId, table: table.name, chunk: input.chunk, rows, reads, readRows, bytes }),
+  );
+  return { lastKey: after, done, rows, readRows, reads, sink: written.cursor, parts: written.parts };
+}
+
+export async function finalizeDump(context: DumpContext, cursor: SinkCursor, parts: UploadedPart[], rows: number) {
+  const { env, params, plan, config } = context;
+  const sequences = plan.hasSequenceTable ? await sourceDatabase(env, params.database).sequences() : null;
+  const rebuild = plan.tables.filter((t) => t.content === "rebuild").map((t) => t.name);
+  const header = cursor.bytesWritten === 0 ? DUMP_HEADER : "";
+  const footer = encoder.encode(header + dumpFooter(sequences, rebuild, plan.objects));
+  const sink = openSink({ env, dumpId: params.dumpId, storage: params.storage, uploadId: context.uploadId, partSize: config.partSizeBytes });
+  const file = await sink.finish(cursor, footer, parts);
+  await dumpIndex(env).updateRecord(params.dumpId, {
+    phase: "completed",
+    completedAt: new Date().toISOString(),
+    size: file.size,
+    etag: file.etag,
+    progress: {
+      currentTable: null,
+      processedTables: plan.tables.length,
+      totalTables: plan.tables.length,
+      rowsDumped: rows,
+      bytesWritten: file.size,
+      percent: 100,
+    },
+  });
+  return file;
+}
+
+/** Removes whatever a failed dump wrote (an open R2 upload is aborted) and records why it failed. */
+export async function recordFailure(env: Env, params: DumpParams, reason: string): Promise<void> {
+  await discardDumpFile(env, params.dumpId);
+  await dumpIndex(env).updateRecord(params.dumpId, { phase: "failed", error: reason, completedAt: new Date().toISOString() });
+}
+
+/** Deletes a dump's file, finished or not, wherever its record says it is. */
+export async function discardDumpFile(env: Env, dumpId: string): Promise<void> {
+  const record = await dumpIndex(env).getRecord(dumpId);
+  if (!record) return;
+  if (record.storage === "r2" && !env.DUMPS_BUCKET) return;
+  const sink = openSink({ env, dumpId, storage: record.storage, uploadId: record.uploadId, partSize: 0 });
+  await sink.discard();
+}
+
+export async function expireDump(env: Env, dumpId: string): Promise<void> {
+  const record = await dumpIndex(env).getRecord(dumpId);
+  if (!record || record.phase !== "completed") return;
+  await discardDumpFile(env, dumpId);
+  await dumpIndex(env).updateRecord(dumpId, { phase: "expired", expiresAt: new Date().toISOString() });
+}
+
+export async function deliverCallback(env: Env, params: DumpParams, status: "completed" | "failed", attempt: number) {
+  const index = dumpIndex(env);
+  const record = await index.getRecord(params.dumpId);
+  if (!record || !params.options.callbackUrl) return { delivered: false };
+  const started = record.startedAt ?? record.createdAt;
+  const payload: CallbackPayload = {
+    dumpId: record.dumpId,
+    database: record.database,
+    status,
+    downloadUrl: params.downloadUrl,
+    statusUrl: params.statusUrl,
+    size: record.size,
+    rows: record.progress.rowsDumped,
+    tables: record.progress.totalTables,
+    startedAt: started,
+    completedAt: record.completedAt,
+    durationMs: record.completedAt ? Date.parse(record.completedAt) - Date.parse(started) : null,
+    error: record.error,
+  };
+  const result = await postCallback(params.options.callbackUrl, payload, env.CALLBACK_SECRET);
+  await index.updateRecord(params.dumpId, {
+    callback: {
+      url: params.options.callbackUrl,
+      delivered: result.ok,
+      attempts: attempt,
+      lastStatus: result.status,
+      lastError: result.error,
+    },
+  });
+  if (!result.ok) throw new Error(`callback to ${params.options.callbackUrl} failed: ${result.error}`);
+  return { delivered: true, status: result.status };
+}

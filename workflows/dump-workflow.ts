@@ -1,0 +1,93 @@
+// One instance per dump: plan, one step per chunk of each table with a breathing sleep between,
+// finalize, then tell the caller and keep the file for its retention period.
+
+import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep, type WorkflowStepConfig } from "cloudflare:workers";
+import { readConfig } from "../shared/config";
+import { parseDuration } from "../shared/duration";
+import type { DumpOptions } from "../shared/schemas";
+import type { KeyCursor, StorageKind, TablePlan } from "../shared/types";
+import { deliverCallback, dumpChunk, expireDump, finalizeDump, planDump, recordFailure, type ChunkStepResult } from "./dump-steps";
+import { EMPTY_CURSOR, type UploadedPart } from "./sinks";
+
+export interface DumpParams {
+  dumpId: string;
+  database: string;
+  storage: StorageKind;
+  options: DumpOptions;
+  statusUrl: string;
+  downloadUrl: string;
+}
+
+const CHUNK_STEP: WorkflowStepConfig = {
+  retries: { limit: 5, delay: "1 second", backoff: "exponential" },
+  timeout: "10 minutes",
+};
+const CALLBACK_STEP: WorkflowStepConfig = {
+  retries: { limit: 5, delay: "2 seconds", backoff: "exponential" },
+  timeout: "1 minute",
+};
+
+export class DumpWorkflow extends WorkflowEntrypoint<Env, DumpParams> {
+  async run(event: WorkflowEvent<DumpParams>, step: WorkflowStep) {
+    const params = event.payload;
+    const config = readConfig(this.env);
+    const breathingMs = params.options.breathingMs ?? config.breathingMs;
+    let outcome: { size: number; rows: number; tables: number };
+    try {
+      const { plan, uploadId } = await step.do("plan", CHUNK_STEP, () => planDump(this.env, params));
+      const context = { env: this.env, params, plan, uploadId, config };
+      let sink = EMPTY_CURSOR;
+      const parts: UploadedPart[] = [];
+      let rows = 0;
+      for (const [tableIndex, table] of plan.tables.entries()) {
+        let after: KeyCursor | null = null;
+        let readRows = 0;
+        for (let chunk = 1; ; chunk++) {
+          const result: ChunkStepResult = await step.do(chunkStepName(table, tableIndex, chunk), CHUNK_STEP, () =>
+            dumpChunk(context, { tableIndex, chunk, after, readRows, sink, rowsBefore: rows }),
+          );
+          after = result.lastKey;
+          readRows = result.readRows;
+          sink = result.sink;
+          parts.push(...result.parts);
+          rows += result.rows;
+          const last = result.done && tableIndex === plan.tables.length - 1;
+          if (breathingMs > 0 && !last) {
+            await step.sleep(`breathe · ${chunkStepName(table, tableIndex, chunk)}`, breathingMs);
+          }
+          if (result.done) break;
+        }
+      }
+      const file = await step.do("finalize", CHUNK_STEP, () => finalizeDump(context, sink, parts, rows));
+      outcome = { size: file.size, rows, tables: plan.tables.length };
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      await step.do("clean up after failure", CHUNK_STEP, () => recordFailure(this.env, params, reason));
+      await this.notify(step, params, "failed");
+      throw error;
+    }
+    await this.notify(step, params, "completed");
+    const retentionMs = Math.min(parseDuration(params.options.retention ?? "") ?? config.retentionMs, config.retentionMs);
+    await step.sleep("keep the file until its retention ends", retentionMs);
+    await step.do("delete the file after retention", CHUNK_STEP, () => expireDump(this.env, params.dumpId));
+    return outcome;
+  }
+
+  /** Delivery failures are recorded and never change the dump's own outcome. */
+  private async notify(step: WorkflowStep, params: DumpParams, status: "completed" | "failed") {
+    if (!params.options.callbackUrl) return;
+    try {
+      await step.do(`callback · ${status}`, CALLBACK_STEP, (ctx) =>
+        deliverCallback(this.env, params, status, ctx?.attempt ?? 1),
+      );
+    } catch (error) {
+      console.log(JSON.stringify({ event: "callback_gave_up", dumpId: params.dumpId, error: String(error) }));
+    }
+  }
+}
+
+/** Readable in `wrangler workflows instances describe`, unique within the instance. */
+export function chunkStepName(table: TablePlan, tableIndex: number, chunk: number): string {
+  const name = table.name.length > 80 ? `${table.name.slice(0, 80)}… #${tableIndex + 1}` : table.name;
+  return `table "${name}" · chunk ${chunk}`;
+}
