@@ -15,5 +15,9 @@ declare namespace Cloudflare {
     R2_PART_SIZE_BYTES?: string;
     STEP_TARGET_BYTES?: string;
   }
+  interface GlobalProps {
+    mainModule: typeof import("./api/index");
+    durableNamespaces: "DatabaseObject" | "DumpStore";
+  }
 }
 interface Env extends Cloudflare.Env {}

@@ -16,7 +16,13 @@ export default defineConfig({
             miniflare: { bindings: { BREATHING_MS: "0", CALLBACK_SECRET: "test-callback-secret" } },
           }),
         ],
-        test: { name: "workers", include: ["test/workers/**/*.test.ts"], testTimeout: 120_000 },
+        test: {
+          name: "workers",
+          include: ["test/workers/**/*.test.ts"],
+          testTimeout: 120_000,
+          // A real HTTP server in Node that dump callbacks are posted to; tests get its port with inject().
+          globalSetup: ["test/callback-receiver.ts"],
+        },
       },
       {
         // The real service under `wrangler dev`, driven over HTTP, dumps restored with the sqlite3 CLI.
