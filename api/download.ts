@@ -2,6 +2,7 @@
 
 import { json, type IRequest } from "itty-router";
 import { dumpFileName } from "../shared/dump-id";
+import { contentType } from "../shared/dump-encoding";
 import type { DumpRecord } from "../shared/dump-record";
 import { parseRange } from "../shared/http-range";
 import { dumpFileStore, dumpIndex, dumpObjectKey } from "../workflows/bindings";
@@ -22,8 +23,8 @@ export async function downloadDump(request: IRequest, env: Env, ctx: ExecutionCo
   const ifRange = request.headers.get("If-Range");
   const range = ifRange && ifRange !== record.etag ? { kind: "full" as const } : parseRange(request.headers.get("Range"), size);
   const headers = new Headers({
-    "Content-Type": "application/sql",
-    "Content-Disposition": `attachment; filename="${dumpFileName(record.createdAt)}"`,
+    "Content-Type": contentType(record.options.compression),
+    "Content-Disposition": `attachment; filename="${dumpFileName(record.createdAt, record.options.compression)}"`,
     ETag: record.etag,
     "Accept-Ranges": "bytes",
     "Cache-Control": "no-store",

@@ -6,6 +6,7 @@ import { readConfig } from "../shared/config";
 import { chooseStorage, newDumpId } from "../shared/dump-id";
 import { apiStatus, emptyProgress, reportedPercent, type DumpRecord, type WorkflowStatus } from "../shared/dump-record";
 import { CALLBACK_URL, DUMP_ID, DUMP_OPTIONS, LIST_QUERY } from "../shared/schemas";
+import { unknownNames } from "../shared/table-selection";
 import type { ApiDumpStatus } from "../shared/types";
 import { dumpIndex, sourceDatabase } from "../workflows/bindings";
 import { discardDumpFile } from "../workflows/dump-steps";
@@ -20,7 +21,12 @@ export async function startDump(request: IRequest, env: Env) {
     throw new StatusError(400, 'storage "r2" needs an R2 bucket bound as DUMPS_BUCKET');
   }
   const config = readConfig(env);
-  const estimatedSize = await sourceDatabase(env, database).databaseSize();
+  const source = sourceDatabase(env, database);
+  if (options.tables || options.excludeTables) {
+    const unknown = unknownNames(options, await source.tableAndViewNames());
+    if (unknown.length) throw new StatusError(400, `unknown tables: ${unknown.join(", ")}`);
+  }
+  const estimatedSize = await source.databaseSize();
   const storage = chooseStorage(options.storage, estimatedSize, config.r2ThresholdBytes, Boolean(env.DUMPS_BUCKET));
   const now = new Date();
   const dumpId = newDumpId(now, crypto.randomUUID().slice(0, 8));

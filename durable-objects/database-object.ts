@@ -167,6 +167,15 @@ export class DatabaseObject extends DurableObject<Env> {
     return { sql: parts.join(""), rows, bytes, lastKey, done: !stoppedEarly && rows < maxRows, position: null };
   }
 
+  /** Names a dump's tables/excludeTables options may use: user tables and views. */
+  tableAndViewNames(): string[] {
+    return this.sql
+      .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")
+      .toArray()
+      .map((row) => row.name)
+      .filter((name) => !isInternalTable(name));
+  }
+
   /** sqlite_sequence rows, with exact integers. */
   sequences(): SequenceRow[] {
     return this.sql

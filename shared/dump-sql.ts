@@ -3,6 +3,7 @@
 
 import type { KeyCursor, SchemaObject, TablePlan } from "./types";
 import { literalExpression, quoteIdentifier, quoteString, utf8Length } from "./sql-text";
+import { realLiteral } from "./real-literal";
 
 /** Durable Objects and D1 refuse statements over 100 KB; every statement of a dump stays under this. */
 export const MAX_STATEMENT_BYTES = 100_000;
@@ -21,7 +22,10 @@ export interface SequenceRow {
   seq: string; // an integer literal, exact
 }
 
-/** Everything after the data: sequences, FTS rebuilds, then indexes, triggers and views, then COMMIT. */
+/**
+ * Everything after the data: sequences, FTS rebuilds, then views, triggers and indexes, then COMMIT.
+ * A schema-only dump passes no sequences and no rebuilds; a data-only dump passes no objects.
+ */
 export function dumpFooter(
   sequences: SequenceRow[] | null,
   rebuildTables: string[],
@@ -96,8 +100,7 @@ function keyMatch(table: TablePlan, key: KeyCursor): string {
   return keyColumns
     .map((column, i) => {
       const value = key[i];
-      if (typeof value === "number") throw new Error(`table ${table.name}: a REAL primary key cannot key a split row`);
-      return `${quoteIdentifier(column)}=${value}`;
+      return `${quoteIdentifier(column)}=${typeof value === "number" ? realLiteral(value) : value}`;
     })
     .join(" AND ");
 }
@@ -105,7 +108,7 @@ function keyMatch(table: TablePlan, key: KeyCursor): string {
 /**
  * The statements that insert one row, given the literal of every inserted column.
  * A row whose INSERT would exceed MAX_STATEMENT_BYTES is inserted with its large values empty,
- * then completed by UPDATEs that append at most PIECE_BYTES of the value each.
+ * then completed by UPDATEs that append at most PIECE_BYTES of the value each (less when the key is long).
  */
 export function rowStatements(table: TablePlan, prefix: string, literals: string[], key: KeyCursor): string {
   const statement = `${prefix}${literals.join(",")});\n`;
@@ -120,11 +123,19 @@ function splitRow(table: TablePlan, prefix: string, literals: string[], key: Key
   const where = keyMatch(table, key);
   const target = quoteIdentifier(table.name);
   const sizes = literals.map(utf8Length);
-  // Keep the smallest values inline until the INSERT is as large as it may be.
-  const order = sizes.map((_, i) => i).sort((a, b) => sizes[a] - sizes[b]);
+  // Key values stay inline, since the UPDATEs find the row by them; then the smallest values
+  // until the INSERT is as large as it may be.
+  const keyIndexes = table.key.kind === "primaryKey" ? table.key.columns.map((c) => columns.indexOf(c)).filter((i) => i >= 0) : [];
+  const order = [
+    ...keyIndexes,
+    ...sizes.map((_, i) => i).filter((i) => !keyIndexes.includes(i)).sort((a, b) => sizes[a] - sizes[b]),
+  ];
   const inline = new Array<boolean>(literals.length).fill(false);
   let budget = MAX_STATEMENT_BYTES - utf8Length(prefix) - 8 - literals.length * 24;
   for (const i of order) {
+    if (keyIndexes.includes(i) && sizes[i] > budget) {
+      throw new Error(`table ${table.name}: a primary key of ${sizes[i]} bytes leaves no room to split its row`);
+    }
     if (sizes[i] <= budget) {
       inline[i] = true;
       budget -= sizes[i] + 1;
@@ -137,8 +148,12 @@ function splitRow(table: TablePlan, prefix: string, literals: string[], key: Key
     const column = quoteIdentifier(columns[i]);
     const { hex, isText } = literalBytes(literal);
     const textPieces = isText && keepsTextWhileAppending(table, i);
-    for (let start = 0; start < hex.length; start += PIECE_BYTES * 2) {
-      const piece = `X'${hex.slice(start, start + PIECE_BYTES * 2)}'`;
+    // Every UPDATE repeats the key, so a long key leaves less room for the piece.
+    const overhead = utf8Length(`UPDATE ${target} SET ${column}=CAST(${column}||X'' AS TEXT) WHERE ${where};\n`);
+    const pieceBytes = Math.min(PIECE_BYTES, Math.floor((MAX_STATEMENT_BYTES - overhead) / 2));
+    if (pieceBytes < 1) throw new Error(`table ${table.name}: its key leaves no room to split a row`);
+    for (let start = 0; start < hex.length; start += pieceBytes * 2) {
+      const piece = `X'${hex.slice(start, start + pieceBytes * 2)}'`;
       const appended = textPieces
         ? `${column}||CAST(${piece} AS TEXT)`
         : `CAST(${column}||${piece} AS BLOB)`;

@@ -39,13 +39,25 @@ const DURATION = v.pipe(
   v.check((text) => parseDuration(text) !== null, 'a duration such as "1 hour" or "7 days"'),
 );
 
-export const DUMP_OPTIONS = v.strictObject({
-  storage: v.optional(v.picklist(["auto", "r2", "do"], 'storage must be "auto", "r2" or "do"'), "auto"),
-  breathingMs: v.optional(v.pipe(v.number(), v.integer("breathingMs must be an integer"), v.minValue(0), v.maxValue(3_600_000))),
-  callbackUrl: v.optional(CALLBACK_URL),
-  retention: v.optional(DURATION),
-  deleteAfterDownload: v.optional(v.boolean(), false),
-});
+const TABLE_NAMES = v.pipe(v.array(v.pipe(v.string(), v.nonEmpty())), v.minLength(1, "give at least one table"));
+
+export const DUMP_OPTIONS = v.pipe(
+  v.strictObject({
+    storage: v.optional(v.picklist(["auto", "r2", "do"], 'storage must be "auto", "r2" or "do"'), "auto"),
+    breathingMs: v.optional(
+      v.pipe(v.number(), v.integer("breathingMs must be an integer"), v.minValue(0), v.maxValue(3_600_000)),
+    ),
+    callbackUrl: v.optional(CALLBACK_URL),
+    retention: v.optional(DURATION),
+    deleteAfterDownload: v.optional(v.boolean(), false),
+    tables: v.optional(TABLE_NAMES),
+    excludeTables: v.optional(TABLE_NAMES),
+    schemaOnly: v.optional(v.boolean(), false),
+    dataOnly: v.optional(v.boolean(), false),
+    compression: v.optional(v.picklist(["none", "gzip"], 'compression must be "none" or "gzip"'), "none"),
+  }),
+  v.check((options) => !(options.schemaOnly && options.dataOnly), "schemaOnly and dataOnly cannot both be true"),
+);
 export type DumpOptions = v.InferOutput<typeof DUMP_OPTIONS>;
 
 export const LIST_QUERY = v.object({

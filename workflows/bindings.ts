@@ -15,7 +15,7 @@ export function dumpFileStore(env: Env, dumpId: string) {
 }
 
 export function dumpObjectKey(dumpId: string): string {
-  return `dumps/${dumpId}.sql`;
+  return `dumps/${dumpId}`;
 }
 
 export function dumpTempPrefix(dumpId: string): string {

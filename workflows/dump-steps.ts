@@ -3,6 +3,8 @@
 import { READ_LIMITS, nextReadRows } from "../shared/chunk-size";
 import type { DumpConfig } from "../shared/config";
 import { DUMP_HEADER, createTableStatement, dumpFooter } from "../shared/dump-sql";
+import { contentType, encodeEnd, encodeSegment, type EncodingState } from "../shared/dump-encoding";
+import { selectTables } from "../shared/table-selection";
 import { overallPercent, tableFraction } from "../shared/progress";
 import type { DumpPlan, KeyCursor } from "../shared/types";
 import { dumpIndex, sourceDatabase } from "./bindings";
@@ -22,11 +24,11 @@ export interface DumpContext {
 }
 
 export async function planDump(env: Env, params: DumpParams): Promise<{ plan: DumpPlan; uploadId: string | null }> {
-  const plan = await sourceDatabase(env, params.database).plan(params.database);
+  const plan = selectTables(await sourceDatabase(env, params.database).plan(params.database), params.options);
   let uploadId: string | null = null;
   if (params.storage === "r2") {
     if (!env.DUMPS_BUCKET) throw new Error("storage is r2 but no R2 bucket is bound (DUMPS_BUCKET)");
-    uploadId = await R2MultipartSink.begin(env.DUMPS_BUCKET, params.dumpId);
+    uploadId = await R2MultipartSink.begin(env.DUMPS_BUCKET, params.dumpId, contentType(params.options.compression));
   }
   await dumpIndex(env).updateRecord(params.dumpId, {
     uploadId,
@@ -50,6 +52,7 @@ export interface ChunkStepInput {
   after: KeyCursor | null;
   readRows: number;
   sink: SinkCursor;
+  encoding: EncodingState;
   rowsBefore: number;
 }
 
@@ -60,23 +63,23 @@ export interface ChunkStepResult {
   readRows: number;
   reads: number;
   sink: SinkCursor;
+  encoding: EncodingState;
   parts: UploadedPart[];
 }
-
-const encoder = new TextEncoder();
 
 /** Reads rows of one table until the step's byte target, writes them to the sink, records progress. */
 export async function dumpChunk(context: DumpContext, input: ChunkStepInput): Promise<ChunkStepResult> {
   const { env, params, plan, config } = context;
   const table = plan.tables[input.tableIndex];
   const database = sourceDatabase(env, params.database);
+  const { schemaOnly, dataOnly, compression } = params.options;
   const pieces: string[] = [];
-  if (input.sink.bytesWritten === 0) pieces.push(DUMP_HEADER);
-  if (input.chunk === 1) pieces.push(createTableStatement(table));
+  if (input.encoding.sqlBytes === 0) pieces.push(DUMP_HEADER);
+  if (input.chunk === 1 && !dataOnly) pieces.push(createTableStatement(table));
 
   let after = input.after;
   let readRows = input.readRows || READ_LIMITS.firstRows;
-  let done = table.content !== "rows";
+  let done = table.content !== "rows" || schemaOnly;
   let rows = 0;
   let bytes = 0;
   let reads = 0;
@@ -95,7 +98,8 @@ export async function dumpChunk(context: DumpContext, input: ChunkStepInput): Pr
   }
 
   const sink = openSink({ env, dumpId: params.dumpId, storage: params.storage, uploadId: context.uploadId, partSize: config.partSizeBytes });
-  const written = await sink.append(input.sink, encoder.encode(pieces.join("")));
+  const encoded = encodeSegment(pieces.join(""), compression, input.encoding);
+  const written = await sink.append(input.sink, encoded.bytes);
   const processedTables = input.tableIndex + (done ? 1 : 0);
   await dumpIndex(env).updateRecord(params.dumpId, {
     progress: {
@@ -110,15 +114,26 @@ export async function dumpChunk(context: DumpContext, input: ChunkStepInput): Pr
   console.log(
     JSON.stringify({ event: "chunk", dumpId: params.dumpId, table: table.name, chunk: input.chunk, rows, reads, readRows, bytes }),
   );
-  return { lastKey: after, done, rows, readRows, reads, sink: written.cursor, parts: written.parts };
+  return { lastKey: after, done, rows, readRows, reads, sink: written.cursor, encoding: encoded.state, parts: written.parts };
 }
 
-export async function finalizeDump(context: DumpContext, cursor: SinkCursor, parts: UploadedPart[], rows: number) {
+export async function finalizeDump(
+  context: DumpContext,
+  cursor: SinkCursor,
+  encoding: EncodingState,
+  parts: UploadedPart[],
+  rows: number,
+) {
   const { env, params, plan, config } = context;
-  const sequences = plan.hasSequenceTable ? await sourceDatabase(env, params.database).sequences() : null;
-  const rebuild = plan.tables.filter((t) => t.content === "rebuild").map((t) => t.name);
-  const header = cursor.bytesWritten === 0 ? DUMP_HEADER : "";
-  const footer = encoder.encode(header + dumpFooter(sequences, rebuild, plan.objects));
+  const { schemaOnly, dataOnly, compression } = params.options;
+  const included = new Set(plan.tables.map((t) => t.name.toLowerCase()));
+  const sequences =
+    plan.hasSequenceTable && !schemaOnly
+      ? (await sourceDatabase(env, params.database).sequences()).filter((s) => included.has(s.name.toLowerCase()))
+      : null;
+  const rebuild = schemaOnly ? [] : plan.tables.filter((t) => t.content === "rebuild").map((t) => t.name);
+  const header = encoding.sqlBytes === 0 ? DUMP_HEADER : "";
+  const footer = encodeEnd(header + dumpFooter(sequences, rebuild, dataOnly ? [] : plan.objects), compression, encoding);
   const sink = openSink({ env, dumpId: params.dumpId, storage: params.storage, uploadId: context.uploadId, partSize: config.partSizeBytes });
   const file = await sink.finish(cursor, footer, parts);
   await dumpIndex(env).updateRecord(params.dumpId, {

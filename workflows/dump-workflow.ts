@@ -8,6 +8,7 @@ import type { DumpOptions } from "../shared/schemas";
 import type { KeyCursor, StorageKind, TablePlan } from "../shared/types";
 import { deliverCallback, dumpChunk, expireDump, finalizeDump, planDump, recordFailure, type ChunkStepResult } from "./dump-steps";
 import { EMPTY_CURSOR, type UploadedPart } from "./sinks";
+import { START_ENCODING } from "../shared/dump-encoding";
 
 export interface DumpParams {
   dumpId: string;
@@ -37,6 +38,7 @@ export class DumpWorkflow extends WorkflowEntrypoint<Env, DumpParams> {
       const { plan, uploadId } = await step.do("plan", CHUNK_STEP, () => planDump(this.env, params));
       const context = { env: this.env, params, plan, uploadId, config };
       let sink = EMPTY_CURSOR;
+      let encoding = START_ENCODING;
       const parts: UploadedPart[] = [];
       let rows = 0;
       for (const [tableIndex, table] of plan.tables.entries()) {
@@ -44,11 +46,12 @@ export class DumpWorkflow extends WorkflowEntrypoint<Env, DumpParams> {
         let readRows = 0;
         for (let chunk = 1; ; chunk++) {
           const result: ChunkStepResult = await step.do(chunkStepName(table, tableIndex, chunk), CHUNK_STEP, () =>
-            dumpChunk(context, { tableIndex, chunk, after, readRows, sink, rowsBefore: rows }),
+            dumpChunk(context, { tableIndex, chunk, after, readRows, sink, encoding, rowsBefore: rows }),
           );
           after = result.lastKey;
           readRows = result.readRows;
           sink = result.sink;
+          encoding = result.encoding;
           parts.push(...result.parts);
           rows += result.rows;
           const last = result.done && tableIndex === plan.tables.length - 1;
@@ -58,7 +61,7 @@ export class DumpWorkflow extends WorkflowEntrypoint<Env, DumpParams> {
           if (result.done) break;
         }
       }
-      const file = await step.do("finalize", CHUNK_STEP, () => finalizeDump(context, sink, parts, rows));
+      const file = await step.do("finalize", CHUNK_STEP, () => finalizeDump(context, sink, encoding, parts, rows));
       outcome = { size: file.size, rows, tables: plan.tables.length };
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);

@@ -61,10 +61,8 @@ export class R2MultipartSink implements DumpSink {
     private partSize: number,
   ) {}
 
-  static async begin(bucket: R2Bucket, dumpId: string): Promise<string> {
-    const upload = await bucket.createMultipartUpload(dumpObjectKey(dumpId), {
-      httpMetadata: { contentType: "application/sql" },
-    });
+  static async begin(bucket: R2Bucket, dumpId: string, contentType: string): Promise<string> {
+    const upload = await bucket.createMultipartUpload(dumpObjectKey(dumpId), { httpMetadata: { contentType } });
     return upload.uploadId;
   }
 
