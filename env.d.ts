@@ -7,6 +7,7 @@ declare namespace Cloudflare {
     /** Optional: without it every dump is kept in Durable Object storage. */
     DUMPS_BUCKET?: R2Bucket;
     DUMP_WORKFLOW: Workflow<import("./workflows/dump-workflow").DumpParams>;
+    RESTORE_WORKFLOW: Workflow<import("./workflows/restore-workflow").RestoreParams>;
     ADMIN_AUTHORIZATION_TOKEN?: string;
     CALLBACK_SECRET?: string;
     R2_THRESHOLD_BYTES?: string;

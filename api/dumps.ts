@@ -82,16 +82,19 @@ export async function dumpStatus(request: IRequest, env: Env) {
 export async function listDumps(request: IRequest, env: Env) {
   const query = parseOrThrow(LIST_QUERY, request.query, "query");
   const limit = query.limit as unknown as number;
-  const before = query.cursor ? decodeCursor(query.cursor) : undefined;
-  const records = await dumpIndex(env).listRecords({ database: query.database, limit, before });
-  const described = await Promise.all(records.map((r) => describe(r, env, request)));
-  const last = records.at(-1);
-  return {
-    result: {
-      dumps: query.status ? described.filter((d) => d.status === query.status) : described,
-      cursor: records.length === limit && last ? encodeCursor(last) : null,
-    },
-  };
+  let before = query.cursor ? decodeCursor(query.cursor) : undefined;
+  const dumps: Awaited<ReturnType<typeof describe>>[] = [];
+  // A status is derived, not stored, so filtering by it scans pages until the page is full.
+  for (let scans = 0; dumps.length < limit && scans < LIST_MAX_SCANS; scans++) {
+    const wanted = limit - dumps.length;
+    const records = await dumpIndex(env).listRecords({ database: query.database, limit: wanted, before });
+    const described = await Promise.all(records.map((r) => describe(r, env, request)));
+    dumps.push(...(query.status ? described.filter((d) => d.status === query.status) : described));
+    const last = records.at(-1);
+    before = records.length === wanted && last ? cursorOf(last) : undefined;
+    if (!before) break;
+  }
+  return { result: { dumps, cursor: before ? encodeCursor(before) : null } };
 }
 
 /** Cancels a running dump, or deletes a finished one; either way its file is deleted. */
@@ -198,9 +201,14 @@ async function waitForTermination(instance: WorkflowInstance): Promise<void> {
 }
 
 const CURSOR = v.object({ createdAt: v.string(), dumpId: v.string() });
+const LIST_MAX_SCANS = 20;
 
-function encodeCursor(record: DumpRecord): string {
-  return btoa(JSON.stringify({ createdAt: record.createdAt, dumpId: record.dumpId })).replace(/=+$/, "");
+function cursorOf(record: DumpRecord) {
+  return { createdAt: record.createdAt, dumpId: record.dumpId };
+}
+
+function encodeCursor(cursor: v.InferOutput<typeof CURSOR>): string {
+  return btoa(JSON.stringify(cursor)).replace(/=+$/, "");
 }
 
 function decodeCursor(cursor: string) {

@@ -5,10 +5,12 @@ import { requireAdmin } from "./auth";
 import { cancelDump, dumpStatus, listDumps, pauseDump, resumeDump, startDump } from "./dumps";
 import { downloadDump } from "./download";
 import { runQuery } from "./query";
+import { restoreStatus, startRestore } from "./restore";
 
 export { DatabaseObject } from "../durable-objects/database-object";
 export { DumpStore } from "../durable-objects/dump-store";
 export { DumpWorkflow } from "../workflows/dump-workflow";
+export { RestoreWorkflow } from "../workflows/restore-workflow";
 
 type Args = [Env, ExecutionContext];
 
@@ -44,5 +46,12 @@ router
   .all("/export/dump/:dumpId/pause", methodNotAllowed)
   .all("/export/dump/:dumpId/resume", methodNotAllowed)
   .all("/export/dump/:dumpId", methodNotAllowed);
+
+// Restores: load a finished dump, or an uploaded SQL file, into a database (RestoreWorkflow).
+router
+  .post("/import/dump", startRestore)
+  .get("/import/dump/:restoreId/status", restoreStatus)
+  .all("/import/dump", methodNotAllowed)
+  .all("/import/dump/:restoreId/status", methodNotAllowed);
 
 export default { fetch: router.fetch } satisfies ExportedHandler<Env>;

@@ -3,7 +3,7 @@
 import { StatusError, type IRequest } from "itty-router";
 import type { QueryOutcome } from "../durable-objects/database-object";
 import { sourceDatabase } from "../workflows/bindings";
-import { QUERY_BODY } from "../shared/schemas";
+import { querySchemaFor } from "../shared/schemas";
 import { databaseName, parseOrThrow, readJson } from "./http";
 
 type Param = string | number | boolean | null;
@@ -11,7 +11,8 @@ const toSqlParams = (params: Param[] = []) => params.map((p) => (typeof p === "b
 
 export async function runQuery(request: IRequest, env: Env) {
   const database = sourceDatabase(env, databaseName(request));
-  const body = parseOrThrow(QUERY_BODY, await readJson(request), "body");
+  const input = await readJson(request);
+  const body = parseOrThrow(querySchemaFor(input), input, "body");
   const outcome = (
     "transaction" in body
       ? await database.transaction(body.transaction.map((s) => ({ sql: s.sql, params: toSqlParams(s.params) })))

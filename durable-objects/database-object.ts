@@ -6,6 +6,7 @@ import { chunkSelect, insertPrefix, rowStatements, type SequenceRow } from "../s
 import { realLiteral } from "../shared/real-literal";
 import { ftsContentMode, isInternalTable, parentsFirst } from "../shared/schema-order";
 import type { ChunkRequest, ChunkResult, DumpPlan, KeyCursor, SchemaObject, TablePlan } from "../shared/types";
+import { restoreMarkerKey, type ApplyOutcome, type BeginOutcome, type RestoreBatch, type RestoreMode } from "../shared/restore-record";
 
 export type SqlParam = string | number | null;
 export type QueryRow = Record<string, unknown>;
@@ -186,6 +187,131 @@ export class DatabaseObject extends DurableObject<Env> {
   private run(statement: Statement): QueryRow[] {
     const cursor = this.sql.exec(statement.sql, ...(statement.params ?? []));
     return cursor.toArray().map(jsonFriendlyRow);
+  }
+
+  // ---- restores (a restore Workflow writes a dump into this database one batch at a time) ----
+
+  /** User tables (plain and virtual) and views; internal, platform and FTS shadow tables do not count. */
+  userObjectCount(): number {
+    const tables = this.sql
+      .exec<{ name: string }>("SELECT name FROM pragma_table_list WHERE schema = 'main' AND type IN ('table', 'virtual')")
+      .toArray()
+      .filter((t) => !isInternalTable(t.name)).length;
+    const views = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE type = 'view'").one().n;
+    return tables + views;
+  }
+
+  /**
+   * Readies this database for restore `restoreId`: mode "empty" checks that it has no user tables
+   * or views, mode "replace" drops them all. Records position 0, so a retried call does nothing.
+   */
+  async beginRestore(restoreId: string, mode: RestoreMode): Promise<BeginOutcome> {
+    const key = restoreMarkerKey(restoreId);
+    if (this.ctx.storage.kv.get(key) !== undefined) return { ok: true, dropped: 0 };
+    if (mode === "empty") {
+      const count = this.userObjectCount();
+      if (count > 0) {
+        return { ok: false, reason: `the target database has ${count} tables or views; restore with mode "replace" to drop them first` };
+      }
+      this.ctx.storage.kv.put(key, 0);
+      return { ok: true, dropped: 0 };
+    }
+    return this.withoutForeignKeys((): BeginOutcome => {
+      const dropped = this.ctx.storage.transactionSync(() => {
+        const count = this.dropUserObjects();
+        this.ctx.storage.kv.put(key, 0);
+        return count;
+      });
+      return { ok: true, dropped };
+    }, (reason) => ({ ok: false, reason }));
+  }
+
+  /**
+   * Runs one batch of a restore in one transaction: all of it or none. The position recorded with
+   * it makes a retried batch a no-op and refuses batches out of order.
+   */
+  async applyStatements(batch: RestoreBatch): Promise<ApplyOutcome> {
+    const run = (): ApplyOutcome => {
+      const key = restoreMarkerKey(batch.restoreId);
+      const position = this.ctx.storage.kv.get<number>(key);
+      if (position === batch.to) return { status: "already-applied" };
+      if (position !== batch.from) {
+        const where = position === undefined ? "has no record of this restore" : `is at byte ${position}`;
+        return { status: "failed", index: -1, message: `the batch starts at byte ${batch.from} but the target ${where}` };
+      }
+      let index = -1;
+      let executed = 0;
+      try {
+        this.ctx.storage.transactionSync(() => {
+          for (index = 0; index < batch.statements.length; index++) {
+            const statement = batch.statements[index];
+            if (statement.onlyIfTableExists && !this.tableExists(statement.onlyIfTableExists)) continue;
+            // Read every cursor to its end: a statement left half-read breaks the next one.
+            for (const _row of this.sql.exec(statement.sql)) void _row;
+            executed++;
+          }
+          index = -1;
+          this.ctx.storage.kv.put(key, batch.to);
+        });
+        return { status: "applied", statements: executed };
+      } catch (error) {
+        return { status: "failed", index, message: messageOf(error) };
+      }
+    };
+    if (batch.foreignKeys) return run();
+    return this.withoutForeignKeys(run, (message) => ({ status: "failed", index: -1, message }));
+  }
+
+  /** Forgets a finished or failed restore's position. */
+  endRestore(restoreId: string): void {
+    this.ctx.storage.kv.delete(restoreMarkerKey(restoreId));
+  }
+
+  private tableExists(name: string): boolean {
+    return this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", name).toArray().length > 0;
+  }
+
+  /** Drops every user trigger, view and table (virtual tables take their shadow tables with them). */
+  private dropUserObjects(): number {
+    const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
+    const objects = this.sql
+      .exec<{ type: string; name: string; tbl_name: string }>(
+        "SELECT type, name, tbl_name FROM sqlite_master WHERE type IN ('trigger', 'view') ORDER BY type = 'view'",
+      )
+      .toArray()
+      .filter((o) => !isInternalTable(o.tbl_name));
+    const tables = this.sql
+      .exec<{ name: string }>("SELECT name FROM pragma_table_list WHERE schema = 'main' AND type IN ('table', 'virtual')")
+      .toArray()
+      .filter((t) => !isInternalTable(t.name));
+    for (const o of objects) this.sql.exec(`DROP ${o.type.toUpperCase()} IF EXISTS ${quote(o.name)}`);
+    for (const t of tables) this.sql.exec(`DROP TABLE IF EXISTS ${quote(t.name)}`);
+    return objects.length + tables.length;
+  }
+
+  /**
+   * Runs `work` with foreign keys off, as sqlite3 reads a .dump (which starts with
+   * PRAGMA foreign_keys=OFF): a file may insert children before their parents, in different steps.
+   * Durable Objects enforce foreign keys when each event's implicit transaction commits, and the
+   * pragma changes nothing inside a transaction, so: no other event runs meanwhile, the pragma comes
+   * before any write, and enforcement is restored after the writes are committed by sync().
+   */
+  private async withoutForeignKeys<T>(work: () => T, refused: (reason: string) => T): Promise<T> {
+    return this.ctx.blockConcurrencyWhile(async () => {
+      this.sql.exec("PRAGMA foreign_keys=OFF");
+      if (this.foreignKeysEnforced()) return refused("foreign keys could not be turned off for the restore");
+      try {
+        return work();
+      } finally {
+        await this.ctx.storage.sync();
+        this.sql.exec("PRAGMA foreign_keys=ON");
+        if (!this.foreignKeysEnforced()) console.error(JSON.stringify({ event: "foreign_keys_not_restored" }));
+      }
+    });
+  }
+
+  private foreignKeysEnforced(): boolean {
+    return this.sql.exec<{ foreign_keys: number }>("PRAGMA foreign_keys").one().foreign_keys === 1;
   }
 }
 

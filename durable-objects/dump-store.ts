@@ -4,6 +4,7 @@
 
 import { DurableObject } from "cloudflare:workers";
 import type { DumpRecord, DumpRecordPatch, DumpListQuery } from "../shared/dump-record";
+import type { RestoreRecord, RestoreRecordPatch } from "../shared/restore-record";
 
 /** Largest piece kept in one row: Durable Object SQLite caps a value at 2 MB. */
 const PIECE_BYTES = 1024 * 1024;
@@ -23,6 +24,16 @@ export class DumpStore extends DurableObject<Env> {
         offset INTEGER PRIMARY KEY,
         data BLOB NOT NULL
       );
+    `);
+    ctx.storage.sql.exec(`
+      CREATE TABLE IF NOT EXISTS restores (
+        id TEXT PRIMARY KEY,
+        database TEXT NOT NULL,
+        phase TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        record TEXT NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS restores_by_database ON restores(database, phase);
     `);
   }
 
@@ -139,5 +150,60 @@ export class DumpStore extends DurableObject<Env> {
 
   deleteFile(): void {
     this.ctx.storage.sql.exec("DELETE FROM pieces");
+  }
+
+  // ---- restore records (instance "index") ----
+
+  createRestore(record: RestoreRecord): void {
+    this.ctx.storage.sql.exec(
+      "INSERT INTO restores (id, database, phase, created_at, record) VALUES (?, ?, ?, ?, ?)",
+      record.restoreId,
+      record.database,
+      record.phase,
+      record.createdAt,
+      JSON.stringify(record),
+    );
+  }
+
+  getRestore(restoreId: string): RestoreRecord | null {
+    const row = this.ctx.storage.sql
+      .exec<{ record: string }>("SELECT record FROM restores WHERE id = ?", restoreId)
+      .toArray()[0];
+    return row ? (JSON.parse(row.record) as RestoreRecord) : null;
+  }
+
+  /** Merges the patch into the record; progress counters only move forward, so a retried step cannot move them back. */
+  updateRestore(restoreId: string, patch: RestoreRecordPatch): RestoreRecord | null {
+    return this.ctx.storage.transactionSync(() => {
+      const current = this.getRestore(restoreId);
+      if (!current) return null;
+      const next: RestoreRecord = { ...current, ...patch };
+      if (patch.progress) {
+        const before = current.progress;
+        const after = patch.progress;
+        const forward = after.bytesRead >= before.bytesRead;
+        next.progress = {
+          ...(forward ? after : before),
+          bytesRead: Math.max(after.bytesRead, before.bytesRead),
+          statementsApplied: Math.max(after.statementsApplied, before.statementsApplied),
+          statementsSkipped: Math.max(after.statementsSkipped, before.statementsSkipped),
+          percent: Math.max(after.percent, before.percent),
+        };
+      }
+      this.ctx.storage.sql.exec("UPDATE restores SET record = ?, phase = ? WHERE id = ?", JSON.stringify(next), next.phase, restoreId);
+      return next;
+    });
+  }
+
+  deleteRestore(restoreId: string): void {
+    this.ctx.storage.sql.exec("DELETE FROM restores WHERE id = ?", restoreId);
+  }
+
+  /** Restores into `database` that have not finished by their records. */
+  startedRestores(database: string): RestoreRecord[] {
+    return this.ctx.storage.sql
+      .exec<{ record: string }>("SELECT record FROM restores WHERE database = ? AND phase = 'started' ORDER BY created_at", database)
+      .toArray()
+      .map((row) => JSON.parse(row.record) as RestoreRecord);
   }
 }

@@ -30,6 +30,12 @@ export function readConfig(vars: ConfigVars): DumpConfig {
   };
 }
 
+/** A dump's retention: its own option may shorten the configured one, never lengthen it. */
+export function retentionFor(requested: string | undefined, config: DumpConfig): number {
+  const asked = requested === undefined ? null : parseDuration(requested);
+  return asked === null ? config.retentionMs : Math.min(asked, config.retentionMs);
+}
+
 function integerVar(text: string | undefined, fallback: number, name: string): number {
   if (text === undefined || text === "") return fallback;
   const value = Number(text);

@@ -14,6 +14,8 @@ export function realLiteral(value: number): string {
   if (value === Infinity) return "1e999";
   if (value === -Infinity) return "-1e999";
   if (Number.isNaN(value)) return "NULL"; // SQLite stores NaN as NULL.
+  // String(-0) is "0"; a column without a type keeps -0.0 apart from 0.0.
+  if (Object.is(value, -0)) return "-0.0";
   const shortest = String(value);
   const { digits, exponent } = decimalDigits(shortest);
   if (digits.length <= MAX_FAST_PATH_DIGITS && Math.abs(exponent) <= MAX_FAST_PATH_EXPONENT) {

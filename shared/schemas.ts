@@ -12,25 +12,43 @@ export const DUMP_ID = v.pipe(v.string(), v.regex(/^[a-zA-Z0-9_][a-zA-Z0-9-_]{0,
 
 const SQL_PARAM = v.union([v.string(), v.number(), v.null(), v.boolean()]);
 
-const STATEMENT = v.strictObject({
+export const STATEMENT = v.strictObject({
   sql: v.pipe(v.string(), v.nonEmpty("sql must not be empty")),
   params: v.optional(v.array(SQL_PARAM)),
 });
 
-export const QUERY_BODY = v.union(
-  [STATEMENT, v.strictObject({ transaction: v.pipe(v.array(STATEMENT), v.minLength(1, "transaction must not be empty")) })],
-  'expected {"sql", "params"?} or {"transaction": [{"sql", "params"?}, ...]}',
-);
-export type QueryBody = v.InferOutput<typeof QUERY_BODY>;
+export const TRANSACTION = v.strictObject({
+  transaction: v.pipe(v.array(STATEMENT), v.minLength(1, "transaction must not be empty")),
+});
+
+/**
+ * The schema for a /query body: {"transaction": [...]} when it has that key, else {"sql", "params"?}.
+ * Choosing by key (rather than a union) lets errors name the field that is wrong.
+ */
+export function querySchemaFor(body: unknown): typeof STATEMENT | typeof TRANSACTION {
+  return typeof body === "object" && body !== null && "transaction" in body ? TRANSACTION : STATEMENT;
+}
+
+/** Checks after v.url() still run on text it rejected, so they must not throw on it. */
+function parsedUrl(text: string): URL | null {
+  try {
+    return new URL(text);
+  } catch {
+    return null;
+  }
+}
 
 export const CALLBACK_URL = v.pipe(
   v.string(),
   v.maxLength(2048, "callback URL must be at most 2048 characters"),
   v.url("callback URL must be an absolute URL"),
-  v.check((text) => /^https?:$/.test(new URL(text).protocol), "callback URL must use http or https"),
   v.check((text) => {
-    const url = new URL(text);
-    return !url.username && !url.password;
+    const url = parsedUrl(text);
+    return !url || /^https?:$/.test(url.protocol);
+  }, "callback URL must use http or https"),
+  v.check((text) => {
+    const url = parsedUrl(text);
+    return !url || (!url.username && !url.password);
   }, "callback URL must not contain credentials"),
 );
 

@@ -1,7 +1,7 @@
 // The bodies of the dump Workflow's steps. Each returns only what the next step needs.
 
 import { READ_LIMITS, nextReadRows } from "../shared/chunk-size";
-import type { DumpConfig } from "../shared/config";
+import { retentionFor, type DumpConfig } from "../shared/config";
 import { DUMP_HEADER, createTableStatement, dumpFooter } from "../shared/dump-sql";
 import { contentType, encodeEnd, encodeSegment, type EncodingState } from "../shared/dump-encoding";
 import { selectTables } from "../shared/table-selection";
@@ -108,7 +108,8 @@ export async function dumpChunk(context: DumpContext, input: ChunkStepInput): Pr
       totalTables: plan.tables.length,
       rowsDumped: input.rowsBefore + rows,
       bytesWritten: written.cursor.bytesWritten,
-      percent: overallPercent(plan.tables, processedTables, tableFraction(table, after, done)),
+      // Once this table is done, the fraction applies to the next one, which has not started.
+      percent: overallPercent(plan.tables, processedTables, done ? 0 : tableFraction(table, after, false)),
     },
   });
   console.log(
@@ -136,9 +137,11 @@ export async function finalizeDump(
   const footer = encodeEnd(header + dumpFooter(sequences, rebuild, dataOnly ? [] : plan.objects), compression, encoding);
   const sink = openSink({ env, dumpId: params.dumpId, storage: params.storage, uploadId: context.uploadId, partSize: config.partSizeBytes });
   const file = await sink.finish(cursor, footer, parts);
+  const completedAt = new Date();
   await dumpIndex(env).updateRecord(params.dumpId, {
     phase: "completed",
-    completedAt: new Date().toISOString(),
+    completedAt: completedAt.toISOString(),
+    expiresAt: new Date(completedAt.getTime() + retentionFor(params.options.retention, config)).toISOString(),
     size: file.size,
     etag: file.etag,
     progress: {
@@ -172,7 +175,7 @@ export async function expireDump(env: Env, dumpId: string): Promise<void> {
   const record = await dumpIndex(env).getRecord(dumpId);
   if (!record || record.phase !== "completed") return;
   await discardDumpFile(env, dumpId);
-  await dumpIndex(env).updateRecord(dumpId, { phase: "expired", expiresAt: new Date().toISOString() });
+  await dumpIndex(env).updateRecord(dumpId, { phase: "expired" });
 }
 
 export async function deliverCallback(env: Env, params: DumpParams, status: "completed" | "failed", attempt: number) {

@@ -2,8 +2,7 @@
 // finalize, then tell the caller and keep the file for its retention period.
 
 import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep, type WorkflowStepConfig } from "cloudflare:workers";
-import { readConfig } from "../shared/config";
-import { parseDuration } from "../shared/duration";
+import { readConfig, retentionFor } from "../shared/config";
 import type { DumpOptions } from "../shared/schemas";
 import type { KeyCursor, StorageKind, TablePlan } from "../shared/types";
 import { deliverCallback, dumpChunk, expireDump, finalizeDump, planDump, recordFailure, type ChunkStepResult } from "./dump-steps";
@@ -64,14 +63,15 @@ export class DumpWorkflow extends WorkflowEntrypoint<Env, DumpParams> {
       const file = await step.do("finalize", CHUNK_STEP, () => finalizeDump(context, sink, encoding, parts, rows));
       outcome = { size: file.size, rows, tables: plan.tables.length };
     } catch (error) {
+      // The engine pauses or stops an instance by throwing through run(); that is not a failed dump.
+      if (isEngineInterruption(error)) throw error;
       const reason = error instanceof Error ? error.message : String(error);
       await step.do("clean up after failure", CHUNK_STEP, () => recordFailure(this.env, params, reason));
       await this.notify(step, params, "failed");
       throw error;
     }
     await this.notify(step, params, "completed");
-    const retentionMs = Math.min(parseDuration(params.options.retention ?? "") ?? config.retentionMs, config.retentionMs);
-    await step.sleep("keep the file until its retention ends", retentionMs);
+    await step.sleep("keep the file until its retention ends", retentionFor(params.options.retention, config));
     await step.do("delete the file after retention", CHUNK_STEP, () => expireDump(this.env, params.dumpId));
     return outcome;
   }
@@ -87,6 +87,10 @@ export class DumpWorkflow extends WorkflowEntrypoint<Env, DumpParams> {
       console.log(JSON.stringify({ event: "callback_gave_up", dumpId: params.dumpId, error: String(error) }));
     }
   }
+}
+
+function isEngineInterruption(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith("Aborting engine:");
 }
 
 /** Readable in `wrangler workflows instances describe`, unique within the instance. */

@@ -5,8 +5,9 @@ import initSqlJs, { type Database } from "sql.js";
 
 const SQL = await initSqlJs();
 
-export function openDatabase(): Database {
-  return new SQL.Database();
+/** A new in-memory database, empty or opened from the bytes of a database file. */
+export function openDatabase(file?: Uint8Array): Database {
+  return new SQL.Database(file);
 }
 
 /** Rows of a query as arrays, parameters bound once. */

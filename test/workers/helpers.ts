@@ -1,0 +1,269 @@
+// Shared helpers for the tests that run inside workerd: they drive the Worker through its public
+// HTTP API (exports.default.fetch) and watch the dump Workflow through the pool's introspection.
+
+import { introspectWorkflowInstance } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
+
+/** The token from .dev.vars, which the test pool reads too. */
+export const TOKEN = "ABC123";
+export const ORIGIN = "http://dump.test";
+
+export type Row = Record<string, unknown>;
+export type SqlStatement = string | { sql: string; params?: Array<string | number | boolean | null> };
+
+export interface DumpStarted {
+  message: string;
+  dumpId: string;
+  status: string;
+  statusUrl: string;
+  downloadUrl: string;
+  estimatedSize: number;
+  storage: "r2" | "do";
+}
+
+export interface DumpProgressBody {
+  currentTable: string | null;
+  processedTables: number;
+  totalTables: number;
+  rowsDumped: number;
+  bytesWritten: number;
+  percent: number;
+}
+
+export interface DumpStatusBody {
+  dumpId: string;
+  database: string;
+  status: string;
+  progress: DumpProgressBody;
+  storage: "r2" | "do";
+  options: Record<string, unknown>;
+  createdAt: string;
+  startedAt: string | null;
+  completedAt: string | null;
+  expiresAt: string | null;
+  size: number | null;
+  estimatedSize: number;
+  statusUrl: string;
+  downloadUrl: string;
+  error: string | null;
+  callback: unknown;
+}
+
+/** A request to the Worker with the admin token, unless `init.headers` sets Authorization itself. */
+export function api(path: string, init: RequestInit = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  if (!headers.has("Authorization")) headers.set("Authorization", `Bearer ${TOKEN}`);
+  return exports.default.fetch(new Request(`${ORIGIN}${path}`, { ...init, headers }));
+}
+
+export function postJson(path: string, body: unknown, init: RequestInit = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  headers.set("Content-Type", "application/json");
+  return api(path, { ...init, method: "POST", headers, body: JSON.stringify(body) });
+}
+
+/** Reads a JSON body and fails with the body's text when the status is not the expected one. */
+export async function expectJson<T = any>(response: Response, status: number): Promise<T> {
+  const text = await response.text();
+  if (response.status !== status) {
+    throw new Error(`expected HTTP ${status}, got ${response.status}: ${text.slice(0, 500)}`);
+  }
+  return JSON.parse(text) as T;
+}
+
+function databaseQuery(database: string): string {
+  return `?database=${encodeURIComponent(database)}`;
+}
+
+/** One statement through POST /query; returns its rows. */
+export async function query(database: string, sql: string, params?: Array<string | number | boolean | null>): Promise<Row[]> {
+  const body = await expectJson<{ result: Row[] }>(await postJson(`/query${databaseQuery(database)}`, { sql, params }), 200);
+  return body.result;
+}
+
+/** Runs the statements as one transaction through POST /query; returns each statement's rows. */
+export async function seed(database: string, statements: SqlStatement[]): Promise<Row[][]> {
+  const transaction = statements.map((s) => (typeof s === "string" ? { sql: s } : s));
+  const response = await postJson(`/query${databaseQuery(database)}`, { transaction });
+  return (await expectJson<{ result: Row[][] }>(response, 200)).result;
+}
+
+/** POST /export/dump, expecting 202; `options` is the JSON body (omitted when undefined). */
+export async function startDump(
+  database: string,
+  options?: Record<string, unknown>,
+  init: { path?: string; headers?: HeadersInit } = {},
+): Promise<DumpStarted> {
+  const path = `${init.path ?? "/export/dump"}${databaseQuery(database)}`;
+  const response =
+    options === undefined
+      ? await api(path, { method: "POST", headers: init.headers })
+      : await postJson(path, options, { headers: init.headers });
+  return (await expectJson<{ result: DumpStarted }>(response, 202)).result;
+}
+
+export async function dumpStatus(dumpId: string): Promise<DumpStatusBody> {
+  return (await expectJson<{ result: DumpStatusBody }>(await api(`/export/dump/${dumpId}/status`), 200)).result;
+}
+
+export interface RunOptions {
+  /** Also skip the retention sleep (and so reach the deletion after it); off by default. */
+  disableSleeps?: boolean;
+}
+
+/**
+ * Waits until the dump's Workflow has either finalized the file or recorded its failure, then
+ * returns the API status. Waits on step results rather than on the instance status, because a
+ * completed dump's instance keeps sleeping until its retention ends.
+ */
+export async function runDumpUntilFinished(dumpId: string, options: RunOptions = {}): Promise<DumpStatusBody> {
+  const instance = await introspectWorkflowInstance(env.DUMP_WORKFLOW, dumpId);
+  if (options.disableSleeps) await instance.modify(async (m) => m.disableSleeps());
+  await waitForFinish(instance, dumpId);
+  return dumpStatus(dumpId);
+}
+
+/** Waits for a step that ends a dump: "finalize" on success, "clean up after failure" otherwise. */
+export async function waitForFinish(
+  instance: { waitForStepResult(step: { name: string; index?: number }): Promise<unknown> },
+  dumpId?: string,
+): Promise<"finalized" | "failed"> {
+  return new Promise((resolve, reject) => {
+    instance.waitForStepResult({ name: "finalize" }).then(
+      () => resolve("finalized"),
+      // A failed attempt rejects the waiter although a retry may still succeed: ask the API instead.
+      () => (dumpId ? pollUntilFinal(dumpId).then((s) => resolve(s === "completed" ? "finalized" : "failed"), reject) : undefined),
+    );
+    // Rejected only when the instance is disposed first.
+    instance.waitForStepResult({ name: "clean up after failure" }).then(() => resolve("failed"), () => undefined);
+  });
+}
+
+const FINAL = new Set(["completed", "failed", "cancelled", "expired"]);
+
+async function pollUntilFinal(dumpId: string): Promise<string> {
+  for (;;) {
+    const { status } = await dumpStatus(dumpId);
+    if (FINAL.has(status)) return status;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Like runDumpUntilFinished, but fails unless the dump completed. */
+export async function runDumpToCompletion(dumpId: string, options: RunOptions = {}): Promise<DumpStatusBody> {
+  const status = await runDumpUntilFinished(dumpId, options);
+  if (status.status !== "completed") {
+    throw new Error(`dump ${dumpId} ended ${status.status}: ${status.error}`);
+  }
+  return status;
+}
+
+/** GET /export/dump/:id (the file, or an error response). */
+export function download(dumpId: string, init: RequestInit = {}): Promise<Response> {
+  return api(`/export/dump/${dumpId}`, init);
+}
+
+/** The finished dump's bytes; fails unless the download answers 200. */
+export async function downloadBytes(dumpId: string): Promise<Uint8Array> {
+  const response = await download(dumpId);
+  if (response.status !== 200) throw new Error(`download of ${dumpId}: HTTP ${response.status}: ${await response.text()}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+export async function downloadText(dumpId: string): Promise<string> {
+  return new TextDecoder().decode(await downloadBytes(dumpId));
+}
+
+/** Every key in the dumps bucket under `prefix`. */
+export async function listBucket(prefix = ""): Promise<string[]> {
+  const bucket = env.DUMPS_BUCKET;
+  if (!bucket) throw new Error("DUMPS_BUCKET is not bound");
+  const keys: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const listed = await bucket.list({ prefix, cursor });
+    keys.push(...listed.objects.map((o) => o.key));
+    cursor = listed.truncated ? listed.cursor : undefined;
+  } while (cursor);
+  return keys;
+}
+
+/** Bytes the DumpStore instance of one dump holds (its file pieces). */
+export function storedFileBytes(dumpId: string): Promise<number> {
+  return env.DUMP_STORE.get(env.DUMP_STORE.idFromName(`file:${dumpId}`)).storedBytes();
+}
+
+/**
+ * Splits SQL text into statements at `;` outside quotes (single-quoted strings, double-quoted
+ * identifiers), so that values containing semicolons or newlines stay whole.
+ */
+export function splitStatements(sql: string): string[] {
+  const statements: string[] = [];
+  let start = 0;
+  let quote: "'" | '"' | null = null;
+  for (let i = 0; i < sql.length; i++) {
+    const c = sql[i];
+    if (quote) {
+      if (c === quote) quote = null; // a doubled quote closes and reopens, which is equivalent
+    } else if (c === "'" || c === '"') {
+      quote = c;
+    } else if (c === ";") {
+      const statement = sql.slice(start, i + 1).trim();
+      if (statement !== ";") statements.push(statement);
+      start = i + 1;
+    }
+  }
+  if (sql.slice(start).trim() !== "") throw new Error(`SQL text ends inside a statement: ${sql.slice(start, start + 200)}`);
+  return statements;
+}
+
+/**
+ * The statements of a dump that a Durable Object can execute: it refuses BEGIN/COMMIT (a restore
+ * runs them in one transactionSync instead) and PRAGMA foreign_keys changes nothing inside one.
+ */
+export function restorableStatements(dumpSql: string): string[] {
+  return splitStatements(dumpSql).filter((s) => !/^(PRAGMA\b|BEGIN\b|COMMIT\b)/i.test(s));
+}
+
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** A name no other test uses, for a database of its own. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
+}
+
+/**
+ * Everything a restore must reproduce, as text: the schema objects and every row of every user
+ * table with quote()d values (exact for integers beyond 2^53, blobs and text), in rowid order.
+ */
+export async function databaseSnapshot(database: string): Promise<{ schema: Row[]; rows: Record<string, string[]> }> {
+  const schema = await query(
+    database,
+    `SELECT type, name, tbl_name, sql FROM sqlite_master
+     WHERE name NOT LIKE '\\_cf\\_%' ESCAPE '\\' AND name NOT LIKE '\\_\\_miniflare%' ESCAPE '\\' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
+     ORDER BY type, name`,
+  );
+  const rows: Record<string, string[]> = {};
+  for (const { name } of schema.filter((o) => o.type === "table") as Array<{ name: string }>) {
+    const columns = (await query(database, "SELECT name FROM pragma_table_info(?) ORDER BY cid", [name])) as Array<{ name: string }>;
+    const quoted = columns.map((c) => `quote("${c.name.replaceAll('"', '""')}")`).join(` || ',' || `);
+    const table = `"${name.replaceAll('"', '""')}"`;
+    const result = await query(database, `SELECT ${quoted} AS row FROM ${table} ORDER BY rowid`);
+    rows[name] = result.map((r) => String(r.row));
+  }
+  const hasSequence = await query(database, "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'");
+  if (hasSequence.length) {
+    const sequence = await query(database, "SELECT name || '=' || quote(seq) AS row FROM sqlite_sequence ORDER BY name");
+    rows.sqlite_sequence = sequence.map((r) => String(r.row));
+  }
+  return { schema, rows };
+}
+
+/** Runs a dump's statements in a (new) database as one transaction through POST /query. */
+export async function restoreDump(database: string, dumpSql: string): Promise<void> {
+  await seed(database, restorableStatements(dumpSql));
+}

@@ -1,0 +1,364 @@
+// The life of a dump after it starts: retention, delete-after-download, cancel, delete, pause and
+// resume, and the paginated list. Everything goes through the public HTTP API; the Workflow is
+// steered only through the pool's introspection (sleeps, step results).
+
+import { introspectWorkflow, type WorkflowInstanceIntrospector, type WorkflowIntrospector } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { dumpObjectKey } from "../../workflows/bindings";
+import { describe, expect, it } from "vitest";
+import {
+  api,
+  download,
+  dumpStatus,
+  expectJson,
+  listBucket,
+  seed,
+  startDump,
+  storedFileBytes,
+  uniqueName,
+  type DumpStatusBody,
+} from "./helpers";
+
+type Storage = "do" | "r2";
+const STORAGES: Storage[] = ["do", "r2"];
+
+/** Introspects every dump Workflow instance created from here on. */
+async function watchDumps(options: { disableSleeps?: boolean } = {}): Promise<WorkflowIntrospector> {
+  const introspector = await introspectWorkflow(env.DUMP_WORKFLOW);
+  await introspector.modifyAll(async (m) => {
+    await m.disableRetryDelays();
+    if (options.disableSleeps) await m.disableSleeps();
+  });
+  return introspector;
+}
+
+function lastInstance(introspector: WorkflowIntrospector): WorkflowInstanceIntrospector {
+  const instance = introspector.get().at(-1);
+  if (!instance) throw new Error("no dump Workflow instance was created");
+  return instance;
+}
+
+/** Two small tables, so a dump has two chunk steps with a breathing sleep between them. */
+async function seedTwoTables(prefix: string): Promise<string> {
+  const database = uniqueName(prefix);
+  await seed(database, [
+    "CREATE TABLE alpha (id INTEGER PRIMARY KEY, label TEXT)",
+    "CREATE TABLE beta (id INTEGER PRIMARY KEY, label TEXT)",
+    "INSERT INTO alpha (id, label) VALUES (1, 'a1'), (2, 'a2'), (3, 'a3')",
+    "INSERT INTO beta (id, label) VALUES (1, 'b1'), (2, 'b2')",
+  ]);
+  return database;
+}
+
+/** About `megabytes` MB of SQL in one table (random hex, so no two rows are alike). */
+async function seedLarge(prefix: string, megabytes: number): Promise<string> {
+  const database = uniqueName(prefix);
+  const rows = megabytes * 1000;
+  await seed(database, [
+    "CREATE TABLE big (id INTEGER PRIMARY KEY, payload TEXT NOT NULL)",
+    `INSERT INTO big (id, payload)
+       WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < ${rows})
+       SELECT x, hex(randomblob(500)) FROM n`,
+  ]);
+  return database;
+}
+
+/** Polls the API while the dump's status is one of `passing`; returns the first other status. */
+async function statusAfter(dumpId: string, passing: string[]): Promise<DumpStatusBody> {
+  for (;;) {
+    const status = await dumpStatus(dumpId);
+    if (!passing.includes(status.status)) return status;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** Waits for the dump's finalize step; the dump is then completed (its instance sleeps out the retention). */
+async function completedDump(dumps: WorkflowIntrospector, dumpId: string): Promise<DumpStatusBody> {
+  await lastInstance(dumps).waitForStepResult({ name: "finalize" });
+  const status = await dumpStatus(dumpId);
+  expect(status.status).toBe("completed");
+  return status;
+}
+
+/** Every object of the dump in R2: the file and the temporary carry objects. */
+async function bucketKeysOf(dumpId: string): Promise<string[]> {
+  return (await listBucket()).filter((key) => key.includes(dumpId));
+}
+
+async function expectNothingStored(dumpId: string) {
+  expect(await storedFileBytes(dumpId)).toBe(0);
+  expect(await bucketKeysOf(dumpId)).toEqual([]);
+  expect(await listBucket(`tmp/${dumpId}/`)).toEqual([]);
+}
+
+function dumpRecord(dumpId: string) {
+  return env.DUMP_STORE.get(env.DUMP_STORE.idFromName("index")).getRecord(dumpId);
+}
+
+describe("retention", () => {
+  for (const storage of STORAGES) {
+    it(`deletes the file when the retention ends (${storage}), then status is expired and download 410`, async () => {
+      await using dumps = await watchDumps({ disableSleeps: true });
+      const database = await seedTwoTables("retain");
+      const started = await startDump(database, { storage, retention: "1 hour" });
+      expect(started.storage).toBe(storage);
+      const instance = lastInstance(dumps);
+      const file = (await instance.waitForStepResult({ name: "finalize" })) as { size: number };
+      expect(file.size).toBeGreaterThan(0);
+      await instance.waitForStatus("complete");
+
+      const status = await dumpStatus(started.dumpId);
+      expect(status.status).toBe("expired");
+      expect(status.expiresAt).not.toBeNull();
+      const response = await download(started.dumpId);
+      expect(response.status).toBe(410);
+      expect(await response.json()).toMatchObject({ status: "expired" });
+      await expectNothingStored(started.dumpId);
+    });
+  }
+});
+
+describe("deleteAfterDownload", () => {
+  for (const storage of STORAGES) {
+    it(`deletes the file once a full download went through (${storage})`, async () => {
+      await using dumps = await watchDumps();
+      const database = await seedLarge("dad", 3);
+      const started = await startDump(database, { storage, deleteAfterDownload: true });
+      const { size } = await completedDump(dumps, started.dumpId);
+
+      const response = await download(started.dumpId);
+      expect(response.status).toBe(200);
+      expect((await response.arrayBuffer()).byteLength).toBe(size);
+
+      // The deletion runs after the last byte (waitUntil), so wait for the status to show it.
+      expect((await statusAfter(started.dumpId, ["completed"])).status).toBe("expired");
+      await expectNothingStored(started.dumpId);
+      expect((await download(started.dumpId)).status).toBe(410);
+    });
+  }
+
+  it("keeps the file after a Range download", async () => {
+    await using dumps = await watchDumps();
+    const database = await seedLarge("dad-range", 3);
+    const started = await startDump(database, { storage: "do", deleteAfterDownload: true });
+    const { size } = await completedDump(dumps, started.dumpId);
+
+    const partial = await download(started.dumpId, { headers: { Range: "bytes=0-99" } });
+    expect(partial.status).toBe(206);
+    const head = new Uint8Array(await partial.arrayBuffer());
+    expect(head.length).toBe(100);
+
+    expect((await dumpStatus(started.dumpId)).status).toBe("completed");
+    expect(await storedFileBytes(started.dumpId)).toBe(size);
+    // Still whole: a full download afterwards gets every byte, starting with the same 100.
+    const full = new Uint8Array(await (await download(started.dumpId)).arrayBuffer());
+    expect(full.length).toBe(size);
+    expect(full.subarray(0, 100)).toEqual(head);
+  });
+
+  for (const storage of STORAGES) {
+    it(`keeps the file when the client stops reading after the first chunk (${storage})`, async () => {
+      await using dumps = await watchDumps();
+      const database = await seedLarge("dad-abort", 4);
+      const started = await startDump(database, { storage, deleteAfterDownload: true });
+      const { size } = await completedDump(dumps, started.dumpId);
+      expect(size).toBeGreaterThan(3 * 1024 * 1024);
+
+      const response = await download(started.dumpId);
+      expect(response.status).toBe(200);
+      const reader = response.body!.getReader();
+      const first = await reader.read();
+      expect(first.done).toBe(false);
+      expect(first.value!.length).toBeLessThan(size!);
+      await reader.cancel();
+
+      expect((await dumpStatus(started.dumpId)).status).toBe("completed");
+      if (storage === "do") expect(await storedFileBytes(started.dumpId)).toBe(size);
+      else expect(await bucketKeysOf(started.dumpId)).toEqual([dumpObjectKey(started.dumpId)]);
+      const again = await download(started.dumpId);
+      expect(again.status).toBe(200);
+      expect((await again.arrayBuffer()).byteLength).toBe(size);
+    });
+  }
+});
+
+describe("cancel and delete", () => {
+  for (const storage of STORAGES) {
+    it(`cancels a running dump and leaves nothing behind (${storage})`, async () => {
+      await using dumps = await watchDumps();
+      const database = await seedTwoTables("cancel");
+      // A long breathing sleep after the first chunk holds the dump in the middle.
+      const started = await startDump(database, { storage, breathingMs: 600_000 });
+      const instance = lastInstance(dumps);
+      await instance.waitForStepResult({ name: 'table "alpha" · chunk 1' });
+      expect((await dumpStatus(started.dumpId)).status).toBe("in_progress");
+
+      // Something was written that the cancel must remove.
+      const record = await dumpRecord(started.dumpId);
+      let upload: R2MultipartUpload | null = null;
+      if (storage === "do") {
+        expect(await storedFileBytes(started.dumpId)).toBeGreaterThan(0);
+      } else {
+        expect(await listBucket(`tmp/${started.dumpId}/`)).not.toEqual([]);
+        expect(record?.uploadId).toBeTruthy();
+        upload = env.DUMPS_BUCKET!.resumeMultipartUpload(dumpObjectKey(started.dumpId), record!.uploadId!);
+        // The upload is open: a part can still be added to it.
+        await upload.uploadPart(10_000, new Uint8Array(16));
+      }
+
+      const cancelled = await expectJson(await api(`/export/dump/${started.dumpId}`, { method: "DELETE" }), 200);
+      expect(cancelled).toEqual({ result: { dumpId: started.dumpId, status: "cancelled" } });
+      await instance.waitForStatus("terminated");
+      const status = await dumpStatus(started.dumpId);
+      expect(status.status).toBe("cancelled");
+      await expectNothingStored(started.dumpId);
+      if (upload) await expect(upload.uploadPart(10_000, new Uint8Array(16))).rejects.toThrow();
+
+      // Idempotent: a second DELETE answers the same and changes nothing.
+      const again = await expectJson(await api(`/export/dump/${started.dumpId}`, { method: "DELETE" }), 200);
+      expect(again).toEqual({ result: { dumpId: started.dumpId, status: "cancelled" } });
+      expect((await dumpStatus(started.dumpId)).status).toBe("cancelled");
+      expect((await download(started.dumpId)).status).toBe(409);
+    });
+  }
+
+  it("deletes a completed dump: its record and its file go, then 404", async () => {
+    await using dumps = await watchDumps();
+    const database = await seedTwoTables("delete");
+    const started = await startDump(database, { storage: "do" });
+    const { size } = await completedDump(dumps, started.dumpId);
+    expect(await storedFileBytes(started.dumpId)).toBe(size);
+
+    const deleted = await expectJson(await api(`/export/dump/${started.dumpId}`, { method: "DELETE" }), 200);
+    expect(deleted).toEqual({ result: { dumpId: started.dumpId, status: "deleted" } });
+    expect((await api(`/export/dump/${started.dumpId}/status`)).status).toBe(404);
+    expect((await download(started.dumpId)).status).toBe(404);
+    await expectNothingStored(started.dumpId);
+    // Deleting what is gone answers 404.
+    expect((await api(`/export/dump/${started.dumpId}`, { method: "DELETE" })).status).toBe(404);
+  });
+});
+
+describe("pause and resume", () => {
+  it("pauses a running dump and resumes it to completion", async () => {
+    await using dumps = await watchDumps();
+    const database = await seedTwoTables("pause");
+    const started = await startDump(database, { storage: "do", breathingMs: 600_000 });
+    const instance = lastInstance(dumps);
+    await instance.waitForStepResult({ name: 'table "alpha" · chunk 1' });
+
+    expect((await api(`/export/dump/${started.dumpId}/pause`, { method: "POST" })).status).toBe(200);
+    expect((await statusAfter(started.dumpId, ["in_progress"])).status).toBe("paused");
+    expect((await dumpStatus(started.dumpId)).progress.processedTables).toBe(1);
+    // Pausing again is refused: it is not running.
+    expect((await api(`/export/dump/${started.dumpId}/pause`, { method: "POST" })).status).toBe(409);
+
+    // The resumed run replays the interrupted breathing sleep; skip what is left of it.
+    await instance.modify(async (m) => m.disableSleeps([{ name: 'breathe · table "alpha" · chunk 1' }]));
+    const resumed = await api(`/export/dump/${started.dumpId}/resume`, { method: "POST" });
+    await expectJson(resumed, 200);
+    const done = await statusAfter(started.dumpId, ["paused", "in_progress"]);
+    expect(done.status).toBe("completed");
+    expect(done.progress).toMatchObject({ processedTables: 2, totalTables: 2, rowsDumped: 5, percent: 100 });
+    const sql = await (await download(started.dumpId)).text();
+    expect(sql).toContain("'a3'");
+    expect(sql).toContain("'b2'");
+  });
+
+  it("refuses to pause or resume a completed dump with 409", async () => {
+    await using dumps = await watchDumps();
+    const database = await seedTwoTables("pause-done");
+    const started = await startDump(database);
+    await completedDump(dumps, started.dumpId);
+
+    const pause = await api(`/export/dump/${started.dumpId}/pause`, { method: "POST" });
+    expect(await expectJson(pause, 409)).toMatchObject({ status: "completed" });
+    const resume = await api(`/export/dump/${started.dumpId}/resume`, { method: "POST" });
+    expect(await expectJson(resume, 409)).toMatchObject({ status: "completed" });
+    expect((await dumpStatus(started.dumpId)).status).toBe("completed");
+  });
+});
+
+describe("GET /export/dumps", () => {
+  interface Listed {
+    dumps: DumpStatusBody[];
+    cursor: string | null;
+  }
+
+  async function list(query: string): Promise<Listed> {
+    return (await expectJson<{ result: Listed }>(await api(`/export/dumps?${query}`), 200)).result;
+  }
+
+  async function listAll(query: string): Promise<{ pages: Listed[]; dumps: DumpStatusBody[] }> {
+    const pages: Listed[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await list(`${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
+      pages.push(page);
+      cursor = page.cursor;
+      expect(pages.length).toBeLessThan(100);
+    } while (cursor);
+    return { pages, dumps: pages.flatMap((p) => p.dumps) };
+  }
+
+  const newestFirst = (a: DumpStatusBody, b: DumpStatusBody) =>
+    a.createdAt === b.createdAt ? (a.dumpId < b.dumpId ? 1 : -1) : a.createdAt < b.createdAt ? 1 : -1;
+
+  it("pages newest first with a cursor, and filters by database and status", async () => {
+    await using dumps = await watchDumps();
+    const first = await seedTwoTables("list-a");
+    const second = await seedTwoTables("list-b");
+    const created: Array<{ dumpId: string; database: string }> = [];
+    for (const database of [first, second, first, second]) {
+      const started = await startDump(database);
+      await lastInstance(dumps).waitForStepResult({ name: "finalize" });
+      created.push({ dumpId: started.dumpId, database });
+    }
+    // The fifth stays in the middle of its dump (long breathing sleep after its first chunk).
+    const running = await startDump(first, { breathingMs: 600_000 });
+    await lastInstance(dumps).waitForStepResult({ name: 'table "alpha" · chunk 1' });
+    created.push({ dumpId: running.dumpId, database: first });
+    const ours = new Set(created.map((c) => c.dumpId));
+
+    // Everything, two at a time: ours all appear once, the whole listing is newest first.
+    const all = await listAll("limit=2");
+    for (const page of all.pages) expect(page.dumps.length).toBeLessThanOrEqual(2);
+    expect(all.pages[0].dumps).toHaveLength(2);
+    const ids = all.dumps.map((d) => d.dumpId);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.filter((id) => ours.has(id)).sort()).toEqual([...ours].sort());
+    expect(all.dumps).toEqual([...all.dumps].sort(newestFirst));
+
+    // One database, two at a time: exactly its three dumps, newest first, over two pages.
+    const firstOnly = await listAll(`limit=2&database=${first}`);
+    expect(firstOnly.pages.map((p) => p.dumps.length)).toEqual([2, 1]);
+    const expected = created.filter((c) => c.database === first).map((c) => c.dumpId);
+    expect(firstOnly.dumps.map((d) => d.dumpId).sort()).toEqual([...expected].sort());
+    expect(firstOnly.dumps).toEqual([...firstOnly.dumps].sort(newestFirst));
+    expect(firstOnly.dumps[0].dumpId).toBe(running.dumpId);
+    for (const dump of firstOnly.dumps) {
+      expect(dump.database).toBe(first);
+      expect(dump).toHaveProperty("status");
+      expect(dump).toHaveProperty("size");
+    }
+
+    // Status filters, within one database.
+    const inProgress = await listAll(`database=${first}&status=in_progress`);
+    expect(inProgress.dumps.map((d) => d.dumpId)).toEqual([running.dumpId]);
+    const completed = await listAll(`database=${first}&status=completed`);
+    expect(completed.dumps.map((d) => d.dumpId).sort()).toEqual(expected.filter((id) => id !== running.dumpId).sort());
+    for (const dump of completed.dumps) expect(dump.size).toBeGreaterThan(0);
+
+    await expectJson(await api(`/export/dump/${running.dumpId}`, { method: "DELETE" }), 200);
+    const cancelled = await listAll(`database=${first}&status=cancelled`);
+    expect(cancelled.dumps.map((d) => d.dumpId)).toEqual([running.dumpId]);
+    expect((await listAll(`database=${second}&status=cancelled`)).dumps).toEqual([]);
+  });
+
+  for (const query of ["limit=0", "limit=101", "limit=abc", "limit=-1", "limit=1.5", "status=done", "database=bad%20name", "cursor=nonsense"]) {
+    it(`answers 400 to ${query}`, async () => {
+      const body = await expectJson<{ error: string }>(await api(`/export/dumps?${query}`), 400);
+      expect(body.error).toBeTruthy();
+    });
+  }
+});
