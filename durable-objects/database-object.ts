@@ -2,7 +2,16 @@
 // Serves the query API and the dump pipeline's plan and chunk reads.
 
 import { DurableObject } from "cloudflare:workers";
-import { chunkSelect, insertPrefix, rowStatements, type SequenceRow } from "../shared/dump-sql";
+import {
+  chunkSelect,
+  insertColumns,
+  insertPrefix,
+  largeValueLiteral,
+  largeValueQueries,
+  rowStatements,
+  type SequenceRow,
+} from "../shared/dump-sql";
+import { LARGE_VALUE_BYTES } from "../shared/sql-text";
 import { realLiteral } from "../shared/real-literal";
 import { ftsContentMode, isInternalTable, parentsFirst } from "../shared/schema-order";
 import type { ChunkRequest, ChunkResult, DumpPlan, KeyCursor, SchemaObject, TablePlan } from "../shared/types";
@@ -152,9 +161,13 @@ export class DatabaseObject extends DurableObject<Env> {
     let rows = 0;
     let lastKey: KeyCursor | null = after;
     let stoppedEarly = false;
+    const columns = insertColumns(table);
     for (const raw of this.sql.exec(select.sql, ...select.params).raw()) {
       const key = raw.slice(0, select.keyWidth) as KeyCursor;
-      const literals = raw.slice(select.keyWidth).map((v) => (typeof v === "number" ? realLiteral(v) : (v as string)));
+      const literals = raw.slice(select.keyWidth).map((v, i) => {
+        if (v === null) return this.largeValueLiteral(table, columns[i], key);
+        return typeof v === "number" ? realLiteral(v) : (v as string);
+      });
       const text = rowStatements(table, prefix, literals, key);
       parts.push(text);
       bytes += text.length;
@@ -168,10 +181,24 @@ export class DatabaseObject extends DurableObject<Env> {
     return { sql: parts.join(""), rows, bytes, lastKey, done: !stoppedEarly && rows < maxRows, position: null };
   }
 
+  /** The literal of a TEXT or BLOB too large for quote(), read as hex in pieces. */
+  private largeValueLiteral(table: TablePlan, column: string, key: KeyCursor): string {
+    const queries = largeValueQueries(table, column, key);
+    const { type, bytes } = this.sql.exec<{ type: string; bytes: number }>(queries.info).one();
+    let hex = "";
+    for (let start = 1; start <= bytes; start += LARGE_VALUE_BYTES) {
+      hex += this.sql.exec<{ piece: string }>(queries.piece, start, LARGE_VALUE_BYTES).one().piece;
+    }
+    return largeValueLiteral(type, hex);
+  }
+
   /** Names a dump's tables/excludeTables options may use: user tables and views. */
   tableAndViewNames(): string[] {
     return this.sql
-      .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")
+      // pragma_table_list tells FTS shadow tables apart from user tables, sqlite_master does not.
+      .exec<{ name: string }>(
+        "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type IN ('table', 'virtual', 'view')",
+      )
       .toArray()
       .map((row) => row.name)
       .filter((name) => !isInternalTable(name));

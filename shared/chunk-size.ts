@@ -34,3 +34,14 @@ export function nextReadRows(previousRows: number, observed: ReadObservation | n
 function clamp(rows: number, limits: typeof READ_LIMITS): number {
   return Math.max(limits.minRows, Math.min(limits.maxRows, rows));
 }
+
+/**
+ * SQL bytes a chunk step reads. When the bytes carried from the previous step are known (plain R2
+ * dumps), the target is rounded so that carried plus new bytes fill whole parts; what is carried to the
+ * next step is then less than one read.
+ */
+export function stepTargetBytes(targetBytes: number, partSize: number, carriedBytes: number | null): number {
+  if (carriedBytes === null) return targetBytes;
+  const parts = Math.max(1, Math.ceil((carriedBytes + targetBytes) / partSize));
+  return parts * partSize - carriedBytes;
+}

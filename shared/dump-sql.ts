@@ -95,7 +95,7 @@ export function chunkSelect(table: TablePlan, after: KeyCursor | null, limit: nu
 }
 
 /** The WHERE clause that finds one row again by its key literals. */
-function keyMatch(table: TablePlan, key: KeyCursor): string {
+export function keyMatch(table: TablePlan, key: KeyCursor): string {
   const keyColumns = table.key.kind === "rowid" ? [table.key.column] : table.key.columns;
   return keyColumns
     .map((column, i) => {
@@ -103,6 +103,23 @@ function keyMatch(table: TablePlan, key: KeyCursor): string {
       return `${quoteIdentifier(column)}=${typeof value === "number" ? realLiteral(value) : value}`;
     })
     .join(" AND ");
+}
+
+/**
+ * How to read a value that literalExpression() left NULL for being large: `info` gives its type and
+ * byte length, `piece` (bound to start and length) one slice of it as hex.
+ */
+export function largeValueQueries(table: TablePlan, column: string, key: KeyCursor): { info: string; piece: string } {
+  const c = quoteIdentifier(column);
+  const from = `FROM ${quoteIdentifier(table.name)} WHERE ${keyMatch(table, key)}`;
+  return {
+    info: `SELECT typeof(${c}) AS type, length(CAST(${c} AS BLOB)) AS bytes ${from}`,
+    piece: `SELECT hex(substr(CAST(${c} AS BLOB), ?, ?)) AS piece ${from}`,
+  };
+}
+
+export function largeValueLiteral(type: string, hex: string): string {
+  return type === "blob" ? `X'${hex}'` : `CAST(X'${hex}' AS TEXT)`;
 }
 
 /**

@@ -21,16 +21,27 @@ export function utf8Length(text: string): number {
 }
 
 /**
+ * TEXT and BLOB values larger than this are read in pieces: quote() of them could pass the Durable
+ * Object's limit on a string (about 2.2 MB; quote() doubles a BLOB).
+ */
+export const LARGE_VALUE_BYTES = 512 * 1024;
+
+/**
  * SQL expression, evaluated by SQLite, that turns column `column` into its exact SQL literal text.
- * REAL values come back as numbers and are written by realLiteral(), because no SQLite float text
- * is exact everywhere. TEXT with a NUL byte is written as bytes, because quote() stops at the NUL.
+ * - REAL values come back as numbers and are written by realLiteral(), because no SQLite float text is
+ *   exact everywhere.
+ * - TEXT with a NUL byte is written as bytes, because quote() stops at the NUL; so is TEXT with a
+ *   carriage return, because the sqlite3 shell drops a CR before a line break even inside a string.
+ * - Values over LARGE_VALUE_BYTES come back as NULL (quote() never returns NULL): read them in pieces.
  */
 export function literalExpression(column: string): string {
   const c = quoteIdentifier(column);
   return (
     `CASE typeof(${c}) WHEN 'real' THEN ${c} ` +
-    `WHEN 'text' THEN CASE WHEN instr(CAST(${c} AS BLOB), X'00') > 0 ` +
+    `WHEN 'text' THEN CASE WHEN length(CAST(${c} AS BLOB)) > ${LARGE_VALUE_BYTES} THEN NULL ` +
+    `WHEN instr(CAST(${c} AS BLOB), X'00') > 0 OR instr(${c}, char(13)) > 0 ` +
     `THEN 'CAST(' || quote(CAST(${c} AS BLOB)) || ' AS TEXT)' ELSE quote(${c}) END ` +
+    `WHEN 'blob' THEN CASE WHEN length(${c}) > ${LARGE_VALUE_BYTES} THEN NULL ELSE quote(${c}) END ` +
     `ELSE quote(${c}) END`
   );
 }

@@ -1,6 +1,6 @@
 // The bodies of the dump Workflow's steps. Each returns only what the next step needs.
 
-import { READ_LIMITS, nextReadRows } from "../shared/chunk-size";
+import { READ_LIMITS, nextReadRows, stepTargetBytes } from "../shared/chunk-size";
 import { retentionFor, type DumpConfig } from "../shared/config";
 import { DUMP_HEADER, createTableStatement, dumpFooter } from "../shared/dump-sql";
 import { contentType, encodeEnd, encodeSegment, type EncodingState } from "../shared/dump-encoding";
@@ -83,11 +83,15 @@ export async function dumpChunk(context: DumpContext, input: ChunkStepInput): Pr
   let rows = 0;
   let bytes = 0;
   let reads = 0;
+  const carried = params.storage === "r2" && compression === "none" ? input.sink.carryBytes : null;
+  const target = stepTargetBytes(config.stepTargetBytes, config.partSizeBytes, carried);
   const started = Date.now();
-  while (!done && bytes < config.stepTargetBytes && Date.now() - started < STEP_TIME_BUDGET_MS) {
+  let readMs = 0;
+  while (!done && bytes < target && Date.now() - started < STEP_TIME_BUDGET_MS) {
     const readStarted = Date.now();
     const read = await database.readChunk({ table, after, maxRows: readRows, maxBytes: READ_LIMITS.targetBytes });
     const ms = Date.now() - readStarted;
+    readMs += ms;
     pieces.push(read.sql);
     after = read.lastKey;
     done = read.done;
@@ -97,9 +101,11 @@ export async function dumpChunk(context: DumpContext, input: ChunkStepInput): Pr
     readRows = nextReadRows(readRows, { rows: read.rows, bytes: read.bytes, ms, stoppedEarly: !read.done && read.rows < readRows });
   }
 
+  const writeStarted = Date.now();
   const sink = openSink({ env, dumpId: params.dumpId, storage: params.storage, uploadId: context.uploadId, partSize: config.partSizeBytes });
   const encoded = encodeSegment(pieces.join(""), compression, input.encoding);
   const written = await sink.append(input.sink, encoded.bytes);
+  const writeMs = Date.now() - writeStarted;
   const processedTables = input.tableIndex + (done ? 1 : 0);
   await dumpIndex(env).updateRecord(params.dumpId, {
     progress: {
@@ -113,7 +119,19 @@ export async function dumpChunk(context: DumpContext, input: ChunkStepInput): Pr
     },
   });
   console.log(
-    JSON.stringify({ event: "chunk", dumpId: params.dumpId, table: table.name, chunk: input.chunk, rows, reads, readRows, bytes }),
+    JSON.stringify({
+      event: "chunk",
+      dumpId: params.dumpId,
+      table: table.name,
+      chunk: input.chunk,
+      rows,
+      reads,
+      readRows,
+      bytes,
+      readMs,
+      writeMs,
+      stepMs: Date.now() - started,
+    }),
   );
   return { lastKey: after, done, rows, readRows, reads, sink: written.cursor, encoding: encoded.state, parts: written.parts };
 }

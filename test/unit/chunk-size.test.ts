@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { nextReadRows, READ_LIMITS, type ReadObservation } from "../../shared/chunk-size";
+import { nextReadRows, READ_LIMITS, stepTargetBytes, type ReadObservation } from "../../shared/chunk-size";
 import { seededRandom } from "./sqljs";
 
 function observed(rows: number, bytes: number, ms: number): ReadObservation {
@@ -55,5 +55,18 @@ describe("nextReadRows", () => {
       expect(next).toBeLessThanOrEqual(READ_LIMITS.maxRows);
       expect(next).toBeLessThanOrEqual(Math.max(1, previous * READ_LIMITS.maxGrowth));
     }
+  });
+});
+
+describe("stepTargetBytes", () => {
+  const MiB = 1024 * 1024;
+  it("keeps the target when nothing is carried over by the sink", () => {
+    expect(stepTargetBytes(8 * MiB, 5 * MiB, null)).toBe(8 * MiB);
+  });
+  it("rounds carried plus new bytes up to whole parts", () => {
+    expect(stepTargetBytes(8 * MiB, 5 * MiB, 0)).toBe(10 * MiB);
+    expect(stepTargetBytes(8 * MiB, 5 * MiB, 300)).toBe(10 * MiB - 300);
+    expect(stepTargetBytes(8 * MiB, 5 * MiB, 3 * MiB)).toBe(12 * MiB);
+    expect(stepTargetBytes(MiB, 5 * MiB, 4 * MiB)).toBe(MiB);
   });
 });

@@ -7,10 +7,13 @@ import {
   dumpFooter,
   insertColumns,
   insertPrefix,
+  largeValueLiteral,
+  largeValueQueries,
   literalBytes,
   MAX_STATEMENT_BYTES,
   rowStatements,
 } from "../../shared/dump-sql";
+import { LARGE_VALUE_BYTES } from "../../shared/sql-text";
 import { realLiteral } from "../../shared/real-literal";
 import type { KeyCursor, TablePlan } from "../../shared/types";
 import { openDatabase, rows, seededRandom } from "./sqljs";
@@ -51,6 +54,17 @@ function splitStatements(sql: string): string[] {
   return statements;
 }
 
+/** What the Durable Object does with a value too large for quote(). */
+function readLargeValue(db: Database, table: TablePlan, column: string, key: KeyCursor): string {
+  const queries = largeValueQueries(table, column, key);
+  const [[type, bytes]] = rows(db, queries.info, []) as [[string, number]];
+  let hex = "";
+  for (let start = 1; start <= bytes; start += LARGE_VALUE_BYTES) {
+    hex += rows(db, queries.piece, [start, LARGE_VALUE_BYTES])[0][0] as string;
+  }
+  return largeValueLiteral(type, hex);
+}
+
 /** What the Durable Object's readChunk does, paging through the whole table `limit` rows at a time. */
 function dumpRows(db: Database, table: TablePlan, limit: number): { text: string; keys: KeyCursor[] } {
   const prefix = insertPrefix(table);
@@ -62,7 +76,11 @@ function dumpRows(db: Database, table: TablePlan, limit: number): { text: string
     const page = rows(db, select.sql, select.params);
     for (const raw of page) {
       const key = raw.slice(0, select.keyWidth) as KeyCursor;
-      const literals = raw.slice(select.keyWidth).map((v) => (typeof v === "number" ? realLiteral(v) : (v as string)));
+      const columns = insertColumns(table);
+      const literals = raw.slice(select.keyWidth).map((v, i) => {
+        if (v === null) return readLargeValue(db, table, columns[i], key);
+        return typeof v === "number" ? realLiteral(v) : (v as string);
+      });
       text += rowStatements(table, prefix, literals, key);
       keys.push(key);
       after = key;

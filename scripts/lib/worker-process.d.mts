@@ -1,0 +1,53 @@
+// Types of ./worker-process.mjs for the TypeScript tests, generated from its JSDoc. After changing the .mjs files, regenerate with
+//   npx tsc --allowJs --declaration --emitDeclarationOnly --module nodenext --target es2022 --strict --types node --skipLibCheck --outDir scripts/lib scripts/lib/*.mjs
+/**
+ * @param {StartWorkerOptions} [options]
+ * @returns {Promise<RunningWorker>}
+ */
+export function startWorker(options?: StartWorkerOptions): Promise<RunningWorker>;
+/** A port that is free right now on 127.0.0.1. */
+export function freePort(): Promise<any>;
+/** The project root: scripts/lib/../.. */
+export const PROJECT_ROOT: string;
+export type StartWorkerOptions = {
+    /**
+     * Port to listen on; a free one when omitted.
+     */
+    port?: number | undefined;
+    /**
+     * State directory; a fresh temporary one (deleted by stop()) when omitted.
+     */
+    persistTo?: string | undefined;
+    /**
+     * Overrides of wrangler.jsonc vars, passed as `--var KEY:VALUE`.
+     */
+    vars?: Record<string, string> | undefined;
+    /**
+     * How long to wait for GET /health to answer 200 (default 90 s).
+     */
+    timeoutMs?: number | undefined;
+    /**
+     * Receives every line wrangler prints.
+     */
+    onOutput?: ((line: string) => void) | undefined;
+};
+export type RunningWorker = {
+    /**
+     * Base URL, e.g. http://127.0.0.1:8787
+     */
+    url: string;
+    port: number;
+    /**
+     * Process id of wrangler, also its process group id.
+     */
+    pid: number;
+    persistTo: string;
+    /**
+     * The last lines wrangler printed.
+     */
+    output: () => string[];
+    /**
+     * Kills the whole process group and removes the temporary state directory.
+     */
+    stop: () => Promise<void>;
+};

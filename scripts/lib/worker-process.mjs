@@ -1,0 +1,216 @@
+// Starts the project's own `wrangler dev` on a free port with a fresh state directory, and stops it
+// again together with everything it spawned (workerd), also when the caller fails or is interrupted.
+
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The project root: scripts/lib/../.. */
+export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+
+const OUTPUT_LINES_KEPT = 40;
+const STOP_GRACE_MS = 5_000;
+
+/**
+ * @typedef {object} StartWorkerOptions
+ * @property {number} [port] Port to listen on; a free one when omitted.
+ * @property {string} [persistTo] State directory; a fresh temporary one (deleted by stop()) when omitted.
+ * @property {Record<string, string>} [vars] Overrides of wrangler.jsonc vars, passed as `--var KEY:VALUE`.
+ * @property {number} [timeoutMs] How long to wait for GET /health to answer 200 (default 90 s).
+ * @property {(line: string) => void} [onOutput] Receives every line wrangler prints.
+ */
+
+/**
+ * @typedef {object} RunningWorker
+ * @property {string} url Base URL, e.g. http://127.0.0.1:8787
+ * @property {number} port
+ * @property {number} pid Process id of wrangler, also its process group id.
+ * @property {string} persistTo
+ * @property {() => string[]} output The last lines wrangler printed.
+ * @property {() => Promise<void>} stop Kills the whole process group and removes the temporary state directory.
+ */
+
+/** Workers started by this process and not stopped yet, so that exit and signals can clean them up. */
+const running = new Set();
+
+/**
+ * @param {StartWorkerOptions} [options]
+ * @returns {Promise<RunningWorker>}
+ */
+export async function startWorker(options = {}) {
+  const port = options.port ?? (await freePort());
+  const inspectorPort = await freePort();
+  const ownsStateDir = options.persistTo === undefined;
+  const persistTo = options.persistTo ?? mkdtempSync(join(tmpdir(), "do-dump-state-"));
+  const args = ["dev", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", persistTo];
+  // A second wrangler on this machine would otherwise fight over the default inspector port 9229.
+  args.push("--inspector-port", String(inspectorPort), "--show-interactive-dev-session=false");
+  for (const [key, value] of Object.entries(options.vars ?? {})) args.push("--var", `${key}:${value}`);
+
+  const child = spawn(join(PROJECT_ROOT, "node_modules/.bin/wrangler"), args, {
+    cwd: PROJECT_ROOT,
+    detached: true, // own process group, so that stop() reaches workerd too
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1", FORCE_COLOR: "0" },
+  });
+  if (child.pid === undefined) throw new Error("could not spawn wrangler");
+  const pid = child.pid;
+
+  /** @type {string[]} */
+  const lines = [];
+  const collect = (/** @type {NodeJS.ReadableStream} */ stream) => {
+    let pending = "";
+    stream.setEncoding("utf8");
+    stream.on("data", (/** @type {string} */ text) => {
+      pending += text;
+      const parts = pending.split(/\r?\n/);
+      pending = parts.pop() ?? "";
+      for (const line of parts) {
+        lines.push(line);
+        if (lines.length > OUTPUT_LINES_KEPT) lines.shift();
+        options.onOutput?.(line);
+      }
+    });
+  };
+  collect(/** @type {NodeJS.ReadableStream} */ (child.stdout));
+  collect(/** @type {NodeJS.ReadableStream} */ (child.stderr));
+  // A caller that forgets stop() still exits; the exit handler then kills the worker.
+  child.unref();
+  for (const stream of [child.stdout, child.stderr]) /** @type {any} */ (stream)?.unref?.();
+
+  /** @type {number | null} */
+  let exitCode = null;
+  let exited = false;
+  const exitPromise = new Promise((resolveExit) => {
+    child.on("exit", (code, signal) => {
+      exited = true;
+      exitCode = code ?? (signal ? 128 : null);
+      resolveExit(undefined);
+    });
+  });
+
+  const entry = { pid, persistTo: ownsStateDir ? persistTo : null };
+  running.add(entry);
+  installCleanupHandlers();
+
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    signalGroup(pid, "SIGTERM");
+    const timer = delay(STOP_GRACE_MS);
+    await Promise.race([exitPromise, timer.promise]);
+    timer.cancel();
+    // workerd may outlive wrangler for a moment; the group kill reaches whatever is left.
+    signalGroup(pid, "SIGKILL");
+    await waitUntilGroupGone(pid);
+    if (ownsStateDir) rmSync(persistTo, { recursive: true, force: true });
+    running.delete(entry);
+  };
+
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + (options.timeoutMs ?? 90_000);
+  try {
+    for (;;) {
+      if (exited) throw new Error(`wrangler dev exited with code ${exitCode} before /health answered`);
+      if (Date.now() > deadline) throw new Error(`wrangler dev did not answer GET ${url}/health in time`);
+      if (await healthy(url)) break;
+      await delay(250).promise;
+    }
+  } catch (error) {
+    await stop();
+    const message = error instanceof Error ? error.message : String(error);
+    throw new Error(`${message}\n--- last lines of wrangler output ---\n${lines.join("\n")}`);
+  }
+  return { url, port, pid, persistTo, output: () => [...lines], stop };
+}
+
+/** @param {string} url */
+async function healthy(url) {
+  try {
+    const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2_000) });
+    await response.arrayBuffer();
+    return response.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+/** A port that is free right now on 127.0.0.1. */
+export function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+/**
+ * @param {number} pid
+ * @param {NodeJS.Signals} signal
+ */
+function signalGroup(pid, signal) {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // ESRCH: the group is already gone.
+  }
+}
+
+/** @param {number} pid */
+async function waitUntilGroupGone(pid) {
+  for (let i = 0; i < 100; i++) {
+    try {
+      process.kill(-pid, 0);
+    } catch {
+      return;
+    }
+    await delay(50).promise;
+  }
+}
+
+/** @param {number} ms */
+function delay(ms) {
+  /** @type {NodeJS.Timeout | undefined} */
+  let timer;
+  const promise = new Promise((r) => {
+    timer = setTimeout(r, ms);
+  });
+  return { promise, cancel: () => clearTimeout(timer) };
+}
+
+let handlersInstalled = false;
+
+/** Kills every worker still running when this process exits or is interrupted. Synchronous on purpose. */
+function killAllNow() {
+  for (const entry of running) {
+    signalGroup(entry.pid, "SIGKILL");
+    if (entry.persistTo) rmSync(entry.persistTo, { recursive: true, force: true });
+  }
+  running.clear();
+}
+
+function installCleanupHandlers() {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  process.on("exit", killAllNow);
+  for (const signal of /** @type {const} */ (["SIGINT", "SIGTERM", "SIGHUP"])) {
+    const onSignal = () => {
+      killAllNow();
+      // When nobody else handles the signal, keep its default meaning: terminate.
+      if (process.listenerCount(signal) === 1) {
+        process.off(signal, onSignal);
+        process.kill(process.pid, signal);
+      }
+    };
+    process.on(signal, onSignal);
+  }
+}

@@ -1,0 +1,25 @@
+// Global setup of the e2e project: one real `wrangler dev` for all e2e files, on a free port with
+// a fresh state directory, stopped (with its whole process group) when the run ends.
+// E2E_WRANGLER_LOG=<file> keeps everything wrangler printed, for diagnosing a failed run.
+
+import { appendFileSync, writeFileSync } from "node:fs";
+import type { TestProject } from "vitest/node";
+import { startWorker } from "../../scripts/lib/worker-process.mjs";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    baseUrl: string;
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const logFile = process.env.E2E_WRANGLER_LOG;
+  if (logFile) writeFileSync(logFile, "");
+  const worker = await startWorker({
+    onOutput: logFile ? (line) => appendFileSync(logFile, `${new Date().toISOString()} ${line}\n`) : undefined,
+  });
+  project.provide("baseUrl", worker.url);
+  return async () => {
+    await worker.stop();
+  };
+}
