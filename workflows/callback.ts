@@ -1,5 +1,7 @@
 // Delivery of a dump's outcome to the URL given when it started.
 
+import type { DumpOptions } from "../shared/schemas";
+
 export interface CallbackPayload {
   dumpId: string;
   database: string;
@@ -13,6 +15,8 @@ export interface CallbackPayload {
   completedAt: string | null;
   durationMs: number | null;
   error: string | null;
+  /** The options the dump was started with. */
+  options: DumpOptions;
 }
 
 export interface DeliveryAttempt {

@@ -214,6 +214,7 @@ export async function deliverCallback(env: Env, params: DumpParams, status: "com
     completedAt: record.completedAt,
     durationMs: record.completedAt ? Date.parse(record.completedAt) - Date.parse(started) : null,
     error: record.error,
+    options: record.options,
   };
   const result = await postCallback(params.options.callbackUrl, payload, env.CALLBACK_SECRET);
   await index.updateRecord(params.dumpId, {

@@ -93,6 +93,7 @@ describe("callback delivery", () => {
         "completedAt",
         "durationMs",
         "error",
+        "options",
       ].sort(),
     );
     const status = await dumpStatus(started.dumpId);
@@ -108,6 +109,7 @@ describe("callback delivery", () => {
       startedAt: status.startedAt,
       completedAt: status.completedAt,
       error: null,
+      options: status.options,
     });
     expect(body.size).toBeGreaterThan(0);
     expect(body.durationMs).toBe(Date.parse(body.completedAt) - Date.parse(body.startedAt));
