@@ -22,19 +22,43 @@ export interface SequenceRow {
   seq: string; // an integer literal, exact
 }
 
+/** sqlite_sequence rows to restore; `onlyTables` limits the DELETE to the dumped tables' rows. */
+export interface SequenceSection {
+  rows: SequenceRow[];
+  onlyTables: string[] | null;
+}
+
+export function usesAutoincrement(table: TablePlan): boolean {
+  return /\bAUTOINCREMENT\b/i.test(table.createSql);
+}
+
+/**
+ * The start of the file. A data-only dump drops the triggers of its tables first, so that loading rows
+ * into a database that has the schema does not fire them; its footer creates them again.
+ */
+export function dumpPreamble(objects: SchemaObject[], dataOnly: boolean): string {
+  if (!dataOnly) return DUMP_HEADER;
+  const drops = objects
+    .filter((o) => o.type === "trigger")
+    .map((o) => `DROP TRIGGER IF EXISTS ${quoteIdentifier(o.name)};\n`);
+  return DUMP_HEADER + drops.join("");
+}
+
 /**
  * Everything after the data: sequences, FTS rebuilds, then views, triggers and indexes, then COMMIT.
- * A schema-only dump passes no sequences and no rebuilds; a data-only dump passes no objects.
+ * A schema-only dump passes no sequences and no rebuilds; a data-only dump passes only its triggers.
  */
 export function dumpFooter(
-  sequences: SequenceRow[] | null,
+  sequences: SequenceSection | null,
   rebuildTables: string[],
   objects: SchemaObject[],
 ): string {
   let text = "";
   if (sequences) {
-    text += "DELETE FROM sqlite_sequence;\n";
-    for (const row of sequences) {
+    text += sequences.onlyTables
+      ? `DELETE FROM sqlite_sequence WHERE name IN (${sequences.onlyTables.map(quoteString).join(",")});\n`
+      : "DELETE FROM sqlite_sequence;\n";
+    for (const row of sequences.rows) {
       text += `INSERT INTO sqlite_sequence VALUES(${quoteString(row.name)},${row.seq});\n`;
     }
   }

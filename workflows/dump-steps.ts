@@ -2,7 +2,7 @@
 
 import { READ_LIMITS, nextReadRows, stepTargetBytes } from "../shared/chunk-size";
 import { retentionFor, type DumpConfig } from "../shared/config";
-import { DUMP_HEADER, createTableStatement, dumpFooter } from "../shared/dump-sql";
+import { createTableStatement, dumpFooter, dumpPreamble, usesAutoincrement, type SequenceSection } from "../shared/dump-sql";
 import { contentType, encodeEnd, encodeSegment, type EncodingState } from "../shared/dump-encoding";
 import { selectTables } from "../shared/table-selection";
 import { overallPercent, tableFraction } from "../shared/progress";
@@ -73,9 +73,23 @@ export async function dumpChunk(context: DumpContext, input: ChunkStepInput): Pr
   const table = plan.tables[input.tableIndex];
   const database = sourceDatabase(env, params.database);
   const { schemaOnly, dataOnly, compression } = params.options;
-  const pieces: string[] = [];
-  if (input.encoding.sqlBytes === 0) pieces.push(DUMP_HEADER);
-  if (input.chunk === 1 && !dataOnly) pieces.push(createTableStatement(table));
+  const sink = openSink({ env, dumpId: params.dumpId, storage: params.storage, uploadId: context.uploadId, partSize: config.partSizeBytes });
+  const writer = await sink.open(input.sink);
+  let encoding = input.encoding;
+  let writeMs = 0;
+  // Each read is written at once, so uploads run while the next rows are read.
+  const emit = async (text: string) => {
+    if (text === "") return;
+    const writeStarted = Date.now();
+    const encoded = encodeSegment(text, compression, encoding);
+    encoding = encoded.state;
+    await writer.write(encoded.bytes);
+    writeMs += Date.now() - writeStarted;
+  };
+  await emit(
+    (input.encoding.sqlBytes === 0 ? dumpPreamble(plan.objects, dataOnly) : "") +
+      (input.chunk === 1 && !dataOnly ? createTableStatement(table) : ""),
+  );
 
   let after = input.after;
   let readRows = input.readRows || READ_LIMITS.firstRows;
@@ -92,20 +106,17 @@ export async function dumpChunk(context: DumpContext, input: ChunkStepInput): Pr
     const read = await database.readChunk({ table, after, maxRows: readRows, maxBytes: READ_LIMITS.targetBytes });
     const ms = Date.now() - readStarted;
     readMs += ms;
-    pieces.push(read.sql);
     after = read.lastKey;
     done = read.done;
     rows += read.rows;
     bytes += read.bytes;
     reads += 1;
     readRows = nextReadRows(readRows, { rows: read.rows, bytes: read.bytes, ms, stoppedEarly: !read.done && read.rows < readRows });
+    await emit(read.sql);
   }
-
-  const writeStarted = Date.now();
-  const sink = openSink({ env, dumpId: params.dumpId, storage: params.storage, uploadId: context.uploadId, partSize: config.partSizeBytes });
-  const encoded = encodeSegment(pieces.join(""), compression, input.encoding);
-  const written = await sink.append(input.sink, encoded.bytes);
-  const writeMs = Date.now() - writeStarted;
+  const closeStarted = Date.now();
+  const written = await writer.close();
+  writeMs += Date.now() - closeStarted;
   const processedTables = input.tableIndex + (done ? 1 : 0);
   await dumpIndex(env).updateRecord(params.dumpId, {
     progress: {
@@ -133,7 +144,7 @@ export async function dumpChunk(context: DumpContext, input: ChunkStepInput): Pr
       stepMs: Date.now() - started,
     }),
   );
-  return { lastKey: after, done, rows, readRows, reads, sink: written.cursor, encoding: encoded.state, parts: written.parts };
+  return { lastKey: after, done, rows, readRows, reads, sink: written.cursor, encoding, parts: written.parts };
 }
 
 export async function finalizeDump(
@@ -145,14 +156,19 @@ export async function finalizeDump(
 ) {
   const { env, params, plan, config } = context;
   const { schemaOnly, dataOnly, compression } = params.options;
-  const included = new Set(plan.tables.map((t) => t.name.toLowerCase()));
-  const sequences =
-    plan.hasSequenceTable && !schemaOnly
-      ? (await sourceDatabase(env, params.database).sequences()).filter((s) => included.has(s.name.toLowerCase()))
-      : null;
+  // Only tables with AUTOINCREMENT have sequences; without one, the restored file has no sqlite_sequence.
+  const sequenceTables = plan.tables.filter(usesAutoincrement).map((t) => t.name);
+  const selective = Boolean(params.options.tables || params.options.excludeTables);
+  let sequences: SequenceSection | null = null;
+  if (plan.hasSequenceTable && !schemaOnly && sequenceTables.length > 0) {
+    const wanted = new Set(sequenceTables.map((name) => name.toLowerCase()));
+    const rows = (await sourceDatabase(env, params.database).sequences()).filter((s) => wanted.has(s.name.toLowerCase()));
+    sequences = { rows, onlyTables: selective ? sequenceTables : null };
+  }
   const rebuild = schemaOnly ? [] : plan.tables.filter((t) => t.content === "rebuild").map((t) => t.name);
-  const header = encoding.sqlBytes === 0 ? DUMP_HEADER : "";
-  const footer = encodeEnd(header + dumpFooter(sequences, rebuild, dataOnly ? [] : plan.objects), compression, encoding);
+  const objects = dataOnly ? plan.objects.filter((o) => o.type === "trigger") : plan.objects;
+  const header = encoding.sqlBytes === 0 ? dumpPreamble(plan.objects, dataOnly) : "";
+  const footer = encodeEnd(header + dumpFooter(sequences, rebuild, objects), compression, encoding);
   const sink = openSink({ env, dumpId: params.dumpId, storage: params.storage, uploadId: context.uploadId, partSize: config.partSizeBytes });
   const file = await sink.finish(cursor, footer, parts);
   const completedAt = new Date();

@@ -24,8 +24,15 @@ export interface FinishedFile {
   etag: string;
 }
 
+/** Writes one step's bytes after everything the cursor says was written before. */
+export interface SinkWriter {
+  /** May start I/O and return before it ends; close() waits for all of it. */
+  write(data: Uint8Array): Promise<void>;
+  close(): Promise<{ cursor: SinkCursor; parts: UploadedPart[] }>;
+}
+
 export interface DumpSink {
-  append(cursor: SinkCursor, data: Uint8Array): Promise<{ cursor: SinkCursor; parts: UploadedPart[] }>;
+  open(cursor: SinkCursor): Promise<SinkWriter>;
   finish(cursor: SinkCursor, data: Uint8Array, parts: UploadedPart[]): Promise<FinishedFile>;
   /** Removes everything written so far, finished or not. */
   discard(): Promise<void>;
@@ -89,29 +96,13 @@ export class R2MultipartSink implements DumpSink {
     return joined;
   }
 
-  async append(cursor: SinkCursor, data: Uint8Array) {
-    const buffer = await this.withCarry(cursor, data);
-    const parts: UploadedPart[] = [];
-    let nextPart = cursor.nextPart;
-    let offset = 0;
-    if (buffer.length - offset >= this.partSize) {
-      const upload = this.upload();
-      while (buffer.length - offset >= this.partSize) {
-        const part = await upload.uploadPart(nextPart, buffer.subarray(offset, offset + this.partSize));
-        parts.push({ partNumber: part.partNumber, etag: part.etag });
-        nextPart += 1;
-        offset += this.partSize;
-      }
-    }
-    const appends = cursor.appends + 1;
-    const rest = buffer.subarray(offset);
-    if (rest.length > 0) await this.bucket.put(this.carryKey(appends), rest);
-    // The carry before the one just read is no longer needed by any retry.
-    if (cursor.appends >= 1) await this.bucket.delete(this.carryKey(cursor.appends - 1));
-    return {
-      cursor: { bytesWritten: cursor.bytesWritten + data.length, appends, nextPart, carryBytes: rest.length },
-      parts,
-    };
+  async open(cursor: SinkCursor): Promise<SinkWriter> {
+    const carried = await this.withCarry(cursor, new Uint8Array(0));
+    return new R2PartWriter(this.upload.bind(this), cursor, carried, this.partSize, async (appends, rest) => {
+      if (rest.length > 0) await this.bucket.put(this.carryKey(appends), rest);
+      // The carry before the one just read is no longer needed by any retry.
+      if (cursor.appends >= 1) await this.bucket.delete(this.carryKey(cursor.appends - 1));
+    });
   }
 
   async finish(cursor: SinkCursor, data: Uint8Array, parts: UploadedPart[]): Promise<FinishedFile> {
@@ -160,6 +151,81 @@ export class R2MultipartSink implements DumpSink {
   }
 }
 
+/** Uploads full parts while the step goes on reading; at most MAX_PARTS_IN_FLIGHT at a time. */
+class R2PartWriter implements SinkWriter {
+  private buffered: Uint8Array[] = [];
+  private bufferedBytes = 0;
+  private nextPart: number;
+  private uploads: Promise<UploadedPart>[] = [];
+  private settledCount = 0;
+  private written = 0;
+
+  constructor(
+    private upload: () => R2MultipartUpload,
+    private cursor: SinkCursor,
+    carried: Uint8Array,
+    private partSize: number,
+    private keepRest: (appends: number, rest: Uint8Array) => Promise<void>,
+  ) {
+    this.nextPart = cursor.nextPart;
+    if (carried.length) this.push(carried);
+  }
+
+  private push(data: Uint8Array) {
+    this.buffered.push(data);
+    this.bufferedBytes += data.length;
+  }
+
+  async write(data: Uint8Array): Promise<void> {
+    this.written += data.length;
+    this.push(data);
+    while (this.bufferedBytes >= this.partSize) {
+      const body = takeBytes(this.buffered, this.partSize);
+      this.bufferedBytes -= this.partSize;
+      const partNumber = this.nextPart++;
+      const pending = this.upload()
+        .uploadPart(partNumber, body)
+        .then((part) => ({ partNumber: part.partNumber, etag: part.etag }));
+      pending.catch(() => undefined); // awaited in close(); this only keeps the rejection from being unhandled
+      this.uploads.push(pending);
+      if (this.uploads.length - this.settledCount >= MAX_PARTS_IN_FLIGHT) await this.uploads[this.settledCount++];
+    }
+  }
+
+  async close() {
+    const parts = await Promise.all(this.uploads);
+    const rest = takeBytes(this.buffered, this.bufferedBytes);
+    const appends = this.cursor.appends + 1;
+    await this.keepRest(appends, rest);
+    return {
+      cursor: { bytesWritten: this.cursor.bytesWritten + this.written, appends, nextPart: this.nextPart, carryBytes: rest.length },
+      parts,
+    };
+  }
+}
+
+const MAX_PARTS_IN_FLIGHT = 2;
+
+/** Removes the first `length` bytes from `chunks` and returns them as one array. */
+function takeBytes(chunks: Uint8Array[], length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let filled = 0;
+  while (filled < length) {
+    const head = chunks[0];
+    const needed = length - filled;
+    if (head.length <= needed) {
+      out.set(head, filled);
+      filled += head.length;
+      chunks.shift();
+    } else {
+      out.set(head.subarray(0, needed), filled);
+      chunks[0] = head.subarray(needed);
+      filled = length;
+    }
+  }
+  return out;
+}
+
 /** The file as ordered pieces in the dump's own DumpStore instance. */
 export class DurableObjectSink implements DumpSink {
   constructor(
@@ -171,11 +237,24 @@ export class DurableObjectSink implements DumpSink {
     return dumpFileStore(this.env, this.dumpId);
   }
 
-  async append(cursor: SinkCursor, data: Uint8Array) {
-    await this.store().writeAt(cursor.bytesWritten, data);
+  async open(cursor: SinkCursor): Promise<SinkWriter> {
+    const store = this.store();
+    let offset = cursor.bytesWritten;
+    // Writes stay in order (each replaces what lies after its offset) but run while the step reads on.
+    let previous: Promise<void> = Promise.resolve();
     return {
-      cursor: { ...cursor, bytesWritten: cursor.bytesWritten + data.length, appends: cursor.appends + 1 },
-      parts: [],
+      async write(data: Uint8Array) {
+        const at = offset;
+        offset += data.length;
+        const next = previous.then(() => store.writeAt(at, data));
+        next.catch(() => undefined); // awaited by the next write or by close()
+        await previous;
+        previous = next;
+      },
+      async close() {
+        await previous;
+        return { cursor: { ...cursor, bytesWritten: offset, appends: cursor.appends + 1 }, parts: [] };
+      },
     };
   }
 

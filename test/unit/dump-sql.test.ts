@@ -5,6 +5,7 @@ import {
   createTableStatement,
   DUMP_HEADER,
   dumpFooter,
+  dumpPreamble,
   insertColumns,
   insertPrefix,
   largeValueLiteral,
@@ -255,10 +256,13 @@ describe("statement text", () => {
     expect(dumpFooter(null, [], [])).toBe("COMMIT;\n");
     expect(
       dumpFooter(
-        [
-          { name: "it's", seq: "9007199254740993" },
-          { name: "b", seq: "0" },
-        ],
+        {
+          rows: [
+            { name: "it's", seq: "9007199254740993" },
+            { name: "b", seq: "0" },
+          ],
+          onlyTables: null,
+        },
         ['docs "fts"'],
         [
           { type: "view", name: "v", tableName: "v", sql: "CREATE VIEW v AS SELECT 1" },
@@ -274,7 +278,19 @@ describe("statement text", () => {
         "CREATE INDEX i ON t(a);\n" +
         "COMMIT;\n",
     );
-    expect(dumpFooter([], [], [])).toBe("DELETE FROM sqlite_sequence;\nCOMMIT;\n");
+    expect(dumpFooter({ rows: [], onlyTables: null }, [], [])).toBe("DELETE FROM sqlite_sequence;\nCOMMIT;\n");
+    expect(dumpFooter({ rows: [{ name: "a", seq: "7" }], onlyTables: ["a", "it's"] }, [], [])).toBe(
+      "DELETE FROM sqlite_sequence WHERE name IN ('a','it''s');\nINSERT INTO sqlite_sequence VALUES('a',7);\nCOMMIT;\n",
+    );
+  });
+
+  it("dumpPreamble drops triggers only for data-only dumps", () => {
+    const objects = [
+      { type: "trigger" as const, name: 'touch "it"', tableName: "t", sql: "CREATE TRIGGER ..." },
+      { type: "index" as const, name: "i", tableName: "t", sql: "CREATE INDEX i ON t(a)" },
+    ];
+    expect(dumpPreamble(objects, false)).toBe(DUMP_HEADER);
+    expect(dumpPreamble(objects, true)).toBe(DUMP_HEADER + 'DROP TRIGGER IF EXISTS "touch ""it""";\n');
   });
 });
 
@@ -304,7 +320,7 @@ describe("a whole dump restores in a correct SQLite", () => {
       ([type, name, tableName, sql]) => ({ type, name, tableName, sql }) as Parameters<typeof dumpFooter>[2][number],
     );
     const text =
-      DUMP_HEADER + createTableStatement(table) + dumpRows(source, table, 3).text + dumpFooter(sequences, [], objects);
+      DUMP_HEADER + createTableStatement(table) + dumpRows(source, table, 3).text + dumpFooter({ rows: sequences, onlyTables: null }, [], objects);
 
     expect(text).toContain("CAST(X'610062276320F09F988000' AS TEXT)"); // quote() would stop at the NUL
     const target = openDatabase();
