@@ -302,6 +302,29 @@ describe("a dump to R2", () => {
     expect(sameBytes(await downloadBytes(inDurableObject.dumpId), stored)).toBe(true);
   });
 
+  it.each(["r2", "do"] as const)(
+    "retries a chunk step that fails twice and still writes the exact file (storage %s)",
+    async (storage) => {
+      const clean = await startDump(database, { storage });
+      await runDumpToCompletion(clean.dumpId);
+      const expected = await downloadBytes(clean.dumpId);
+
+      await using workflows = await introspectWorkflow(env.DUMP_WORKFLOW);
+      await workflows.modifyAll(async (m) => {
+        await m.disableRetryDelays();
+        // Two failures, then the real step runs: within the five retries.
+        await m.mockStepError({ name: 'table "blobs" · chunk 2' }, new Error("transient read failure"), 2);
+      });
+      const { dumpId } = await startDump(database, { storage });
+      const [instance] = workflows.get();
+      expect(await waitForFinish(instance, dumpId)).toBe("finalized");
+      const status = await dumpStatus(dumpId);
+      expect(status).toMatchObject({ status: "completed", error: null, size: expected.length });
+      expect(sameBytes(await downloadBytes(dumpId), expected)).toBe(true);
+      expect(await listBucket(`tmp/${dumpId}/`)).toEqual([]);
+    },
+  );
+
   it("ends failed after a part was uploaded, aborts the upload and leaves nothing in the bucket", async () => {
     await using workflows = await introspectWorkflow(env.DUMP_WORKFLOW);
     await workflows.modifyAll(async (m) => {
