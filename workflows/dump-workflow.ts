@@ -1,7 +1,8 @@
 // One instance per dump: plan, one step per chunk of each table with a breathing sleep between,
 // finalize, then tell the caller and keep the file for its retention period.
 
-import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep, type WorkflowStepConfig } from "cloudflare:workers";
+import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloudflare:workers";
+import { CALLBACK_STEP, WORK_STEP, isEngineInterruption } from "./step-config";
 import { readConfig, retentionFor } from "../shared/config";
 import type { DumpOptions } from "../shared/schemas";
 import type { KeyCursor, StorageKind, TablePlan } from "../shared/types";
@@ -18,14 +19,6 @@ export interface DumpParams {
   downloadUrl: string;
 }
 
-const CHUNK_STEP: WorkflowStepConfig = {
-  retries: { limit: 5, delay: "1 second", backoff: "exponential" },
-  timeout: "10 minutes",
-};
-const CALLBACK_STEP: WorkflowStepConfig = {
-  retries: { limit: 5, delay: "2 seconds", backoff: "exponential" },
-  timeout: "1 minute",
-};
 
 export class DumpWorkflow extends WorkflowEntrypoint<Env, DumpParams> {
   async run(event: WorkflowEvent<DumpParams>, step: WorkflowStep) {
@@ -34,7 +27,7 @@ export class DumpWorkflow extends WorkflowEntrypoint<Env, DumpParams> {
     const breathingMs = params.options.breathingMs ?? config.breathingMs;
     let outcome: { size: number; rows: number; tables: number };
     try {
-      const { plan, uploadId } = await step.do("plan", CHUNK_STEP, () => planDump(this.env, params));
+      const { plan, uploadId } = await step.do("plan", WORK_STEP, () => planDump(this.env, params));
       const context = { env: this.env, params, plan, uploadId, config };
       let sink = EMPTY_CURSOR;
       let encoding = START_ENCODING;
@@ -44,7 +37,7 @@ export class DumpWorkflow extends WorkflowEntrypoint<Env, DumpParams> {
         let after: KeyCursor | null = null;
         let readRows = 0;
         for (let chunk = 1; ; chunk++) {
-          const result: ChunkStepResult = await step.do(chunkStepName(table, tableIndex, chunk), CHUNK_STEP, () =>
+          const result: ChunkStepResult = await step.do(chunkStepName(table, tableIndex, chunk), WORK_STEP, () =>
             dumpChunk(context, { tableIndex, chunk, after, readRows, sink, encoding, rowsBefore: rows }),
           );
           after = result.lastKey;
@@ -60,19 +53,18 @@ export class DumpWorkflow extends WorkflowEntrypoint<Env, DumpParams> {
           if (result.done) break;
         }
       }
-      const file = await step.do("finalize", CHUNK_STEP, () => finalizeDump(context, sink, encoding, parts, rows));
+      const file = await step.do("finalize", WORK_STEP, () => finalizeDump(context, sink, encoding, parts, rows));
       outcome = { size: file.size, rows, tables: plan.tables.length };
     } catch (error) {
-      // The engine pauses or stops an instance by throwing through run(); that is not a failed dump.
       if (isEngineInterruption(error)) throw error;
       const reason = error instanceof Error ? error.message : String(error);
-      await step.do("clean up after failure", CHUNK_STEP, () => recordFailure(this.env, params, reason));
+      await step.do("clean up after failure", WORK_STEP, () => recordFailure(this.env, params, reason));
       await this.notify(step, params, "failed");
       throw error;
     }
     await this.notify(step, params, "completed");
     await step.sleep("keep the file until its retention ends", retentionFor(params.options.retention, config));
-    await step.do("delete the file after retention", CHUNK_STEP, () => expireDump(this.env, params.dumpId));
+    await step.do("delete the file after retention", WORK_STEP, () => expireDump(this.env, params.dumpId));
     return outcome;
   }
 
@@ -87,10 +79,6 @@ export class DumpWorkflow extends WorkflowEntrypoint<Env, DumpParams> {
       console.log(JSON.stringify({ event: "callback_gave_up", dumpId: params.dumpId, error: String(error) }));
     }
   }
-}
-
-function isEngineInterruption(error: unknown): boolean {
-  return error instanceof Error && error.message.startsWith("Aborting engine:");
 }
 
 /** Readable in `wrangler workflows instances describe`, unique within the instance. */

@@ -1,7 +1,8 @@
 // One instance per restore: expand a compressed file, ready the target, then one step per slice
 // of the file with a breathing sleep between, and finally tell the caller.
 
-import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep, type WorkflowStepConfig } from "cloudflare:workers";
+import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloudflare:workers";
+import { CALLBACK_STEP, WORK_STEP, isEngineInterruption } from "./step-config";
 import { readConfig } from "../shared/config";
 import type { RestoreOptions, RestoreSource } from "../shared/restore-record";
 import {
@@ -28,14 +29,6 @@ export interface RestoreParams {
   statusUrl: string;
 }
 
-const STEP: WorkflowStepConfig = {
-  retries: { limit: 5, delay: "1 second", backoff: "exponential" },
-  timeout: "10 minutes",
-};
-const CALLBACK_STEP: WorkflowStepConfig = {
-  retries: { limit: 5, delay: "2 seconds", backoff: "exponential" },
-  timeout: "1 minute",
-};
 
 export class RestoreWorkflow extends WorkflowEntrypoint<Env, RestoreParams> {
   async run(event: WorkflowEvent<RestoreParams>, step: WorkflowStep) {
@@ -46,29 +39,28 @@ export class RestoreWorkflow extends WorkflowEntrypoint<Env, RestoreParams> {
     let cursor: RestoreCursor | null = null;
     try {
       const totalBytes = params.compressed
-        ? (await step.do("expand the gzip file", STEP, () => expandSource(this.env, params, config.partSizeBytes))).totalBytes
+        ? (await step.do("expand the gzip file", WORK_STEP, () => expandSource(this.env, params, config.partSizeBytes))).totalBytes
         : params.fileBytes;
-      let result: StepResult = await step.do("prepare the target", STEP, () => prepareTarget(this.env, params, totalBytes));
+      let result: StepResult = await step.do("prepare the target", WORK_STEP, () => prepareTarget(this.env, params, totalBytes));
       for (let slice = 1; result.cursor && !result.cursor.done; slice++) {
         const from: RestoreCursor = result.cursor;
         if (slice > 1 && breathingMs > 0) await step.sleep(`breathe · before slice ${slice}`, breathingMs);
-        result = await step.do(sliceStepName(slice, from), STEP, () => applySlice(this.env, params, from));
+        result = await step.do(sliceStepName(slice, from), WORK_STEP, () => applySlice(this.env, params, from));
       }
       failure = result.failure;
       cursor = result.cursor;
     } catch (error) {
-      // The engine pauses or stops an instance by throwing through run(); that is not a failed restore.
-      if (error instanceof Error && error.message.startsWith("Aborting engine:")) throw error;
+      if (isEngineInterruption(error)) throw error;
       failure = { message: error instanceof Error ? error.message : String(error), statement: null };
     }
     if (failure || !cursor) {
       const reason: RestoreFailure = failure ?? { message: "the restore stopped without a result", statement: null };
-      await step.do("record the failure", STEP, () => recordRestoreFailure(this.env, params, reason));
+      await step.do("record the failure", WORK_STEP, () => recordRestoreFailure(this.env, params, reason));
       await this.notify(step, params, "failed");
       throw new Error(reason.message);
     }
     const last = cursor;
-    await step.do("finish", STEP, () => finishRestore(this.env, params, last));
+    await step.do("finish", WORK_STEP, () => finishRestore(this.env, params, last));
     await this.notify(step, params, "completed");
     return { bytes: last.totalBytes, statementsApplied: last.applied, statementsSkipped: last.skipped };
   }
