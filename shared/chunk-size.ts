@@ -5,8 +5,8 @@ export const READ_LIMITS = {
   minRows: 1,
   maxRows: 20_000,
   firstRows: 200,
-  /** SQL text one read may produce. */
-  targetBytes: 1024 * 1024,
+  /** SQL text one read may produce: small, so one read holds the database only a few milliseconds. */
+  targetBytes: 256 * 1024,
   /** Round trip one read may take. */
   targetMs: 20,
   /** At most this factor of growth between two reads, so one odd read cannot swing the size. */

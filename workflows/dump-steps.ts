@@ -11,6 +11,7 @@ import { dumpIndex, sourceDatabase } from "./bindings";
 import { postCallback, type CallbackPayload } from "./callback";
 import { R2MultipartSink, openSink, type SinkCursor, type UploadedPart } from "./sinks";
 import type { DumpParams } from "./dump-workflow";
+import { yieldToEventLoop } from "./step-config";
 
 /** A chunk step stops reading after this long even below its byte target. */
 const STEP_TIME_BUDGET_MS = 15_000;
@@ -113,6 +114,7 @@ export async function dumpChunk(context: DumpContext, input: ChunkStepInput): Pr
     reads += 1;
     readRows = nextReadRows(readRows, { rows: read.rows, bytes: read.bytes, ms, stoppedEarly: !read.done && read.rows < readRows });
     await emit(read.sql);
+    await yieldToEventLoop();
   }
   const closeStarted = Date.now();
   const written = await writer.close();

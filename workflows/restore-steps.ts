@@ -18,6 +18,7 @@ import type { StorageKind } from "../shared/types";
 import { dumpFileStore, dumpIndex, dumpObjectKey, sourceDatabase } from "./bindings";
 import { signBody } from "./callback";
 import type { RestoreParams } from "./restore-workflow";
+import { yieldToEventLoop } from "./step-config";
 
 // ---- files ----
 
@@ -225,6 +226,7 @@ interface Origin {
 
 /** Reads the next slice, applies its complete statements in one transaction, records progress. */
 export async function applySlice(env: Env, params: RestoreParams, cursor: RestoreCursor): Promise<StepResult> {
+  await yieldToEventLoop();
   const file = sqlFile(params);
   const sliceBytes = params.options.sliceBytes ?? DEFAULT_SLICE_BYTES;
   let read;
