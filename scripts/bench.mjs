@@ -18,7 +18,8 @@
 // Targets (issue 6) are measured and reported here, never asserted. Method and results: docs/benchmarks.md.
 
 import { execFile, spawn } from "node:child_process";
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, createReadStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { Readable } from "node:stream";
 import { mkdir, open, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
@@ -754,7 +755,6 @@ async function reference(api, dumpId, dir, afterDownload) {
   await restoreDump(download.path, dbPath); // throws on any error output: the dump also restores cleanly in sqlite3
   const restoreSeconds = (performance.now() - t1) / 1000;
   const ourBytes = (await stat(download.path)).size;
-  await rm(download.path);
   const refSql = join(dir, "ref.sql");
   const runs = [];
   for (let i = 0; i < 3; i++) runs.push(await timeSqliteDump(dbPath, refSql));
@@ -765,6 +765,7 @@ async function reference(api, dumpId, dir, afterDownload) {
   await rm(dbPath);
   return {
     sqlite3: (await execFileAsync(SQLITE3, ["--version"])).stdout.split(" ").slice(0, 1).join(""),
+    ourDumpPath: download.path,
     ourDumpBytes: ourBytes,
     downloadSeconds: round(downloadSeconds, 2),
     sqlite3RestoreSeconds: round(restoreSeconds, 2),
@@ -844,6 +845,13 @@ async function benchSize(sizeMb, results) {
         if (entry.status === "completed" || attempt > retries) break;
         console.log(`  retrying (attempt ${attempt + 1}) on a fresh worker into a fresh database`);
       }
+    }
+    // The same file uploaded as a raw request body: streamed to R2, then restored (never held whole).
+    for (let attempt = 1; ; attempt++) {
+      const entry = await restoreRun(stateDir, restoreFrom, restoreBreathings[0], databaseBytes, maxUserId, sizeMb, result.reference.ourDumpPath);
+      result.restores.push(entry);
+      if (entry.status === "completed" || attempt > retries) break;
+      console.log(`  retrying the upload (attempt ${attempt + 1}) on a fresh worker into a fresh database`);
     }
     result.load.end = loadAverage();
     return result;
@@ -942,12 +950,12 @@ let restoreCount = 0;
  * One measured restore of `dumpId` into a fresh database on a fresh worker.
  * @param {string} stateDir @param {string} dumpId @param {number} breathingMs @param {number} databaseBytes @param {number} maxUserId @param {number} sizeMb
  */
-async function restoreRun(stateDir, dumpId, breathingMs, databaseBytes, maxUserId, sizeMb) {
+async function restoreRun(stateDir, dumpId, breathingMs, databaseBytes, maxUserId, sizeMb, uploadPath = "") {
   const worker = await freshWorker(stateDir);
   const api = new ApiClient(worker.url);
   restoreCount += 1;
   const target = `restored-${restoreCount}-b${breathingMs}`;
-  const label = `restore breathing ${breathingMs}`;
+  const label = `restore${uploadPath ? " of an uploaded file" : ""} breathing ${breathingMs}`;
   /** @type {string | null} */
   let restoreId = null;
   // Idle is measured on the source (same class and query; the target has no users table yet);
@@ -964,7 +972,9 @@ async function restoreRun(stateDir, dumpId, breathingMs, databaseBytes, maxUserI
     matches: (e) => e.restoreId === restoreId,
     start: async () => {
       const body = { dumpId, breathingMs, ...(restoreSliceBytes ? { sliceBytes: restoreSliceBytes } : {}) };
-      const started = await api.json("POST", `/import/dump?database=${target}`, body);
+      const started = uploadPath
+        ? await uploadForRestore(api, target, uploadPath, breathingMs)
+        : await api.json("POST", `/import/dump?database=${target}`, body);
       restoreId = started.restoreId;
       return { id: started.restoreId, started };
     },
@@ -984,6 +994,7 @@ async function restoreRun(stateDir, dumpId, breathingMs, databaseBytes, maxUserI
   const sliceSteps = run.stepLogs.steps;
   const fixedSteps = (described.steps ?? sliceSteps + 2) - sliceSteps;
   const entry = {
+    source: uploadPath ? "upload" : "dump",
     breathingMs,
     target,
     restoreId: run.id,
@@ -1014,6 +1025,25 @@ async function restoreRun(stateDir, dumpId, breathingMs, databaseBytes, maxUserI
       (run.workerdCrashes.length ? `; workerd crashed: ${run.workerdCrashes[0].line}` : ""),
   );
   return entry;
+}
+
+/**
+ * POSTs a SQL file as the raw request body, streamed from disk (chunked, no Content-Length).
+ * @param {ApiClient} api @param {string} target @param {string} path @param {number} breathingMs
+ */
+async function uploadForRestore(api, target, path, breathingMs) {
+  const query = `database=${encodeURIComponent(target)}&breathingMs=${breathingMs}` +
+    (restoreSliceBytes ? `&sliceBytes=${restoreSliceBytes}` : "");
+  const response = await api.fetch(`/import/dump?${query}`, {
+    method: "POST",
+    headers: { "Content-Type": "application/sql" },
+    body: /** @type {any} */ (Readable.toWeb(createReadStream(path))),
+    // @ts-ignore Node's fetch needs duplex for a streamed body
+    duplex: "half",
+  });
+  const parsed = /** @type {any} */ (await response.json());
+  if (!response.ok) throw new ApiError(`upload -> ${response.status}: ${parsed.error}`, response.status, parsed);
+  return parsed.result;
 }
 
 /** @param {ApiClient} api @param {string} a @param {string} b */
@@ -1097,7 +1127,7 @@ function printTable(results) {
     for (const x of r.restores ?? []) {
       rows.push([
         size,
-        `restore breathing ${x.breathingMs}${x.status === "completed" ? "" : ` (${x.status})`}`,
+        `restore${x.source === "upload" ? " (upload)" : ""} breathing ${x.breathingMs}${x.status === "completed" ? "" : ` (${x.status})`}`,
         fmt(x.bytes / MB),
         fmt(x.wallSeconds),
         fmt(x.mbPerSecond),
