@@ -108,6 +108,7 @@ export async function writeFile(
   const parts: R2UploadedPart[] = [];
   let written = 0;
   const flush = async (piece: Uint8Array) => {
+    await yieldToEventLoop();
     if (upload) parts.push(await upload.uploadPart(parts.length + 1, piece));
     else await file.store(env).writeAt(written, piece);
     written += piece.length;
