@@ -178,7 +178,7 @@ export class DatabaseObject extends DurableObject<Env> {
         break;
       }
     }
-    return { sql: parts.join(""), rows, bytes, lastKey, done: !stoppedEarly && rows < maxRows, position: null };
+    return { sql: parts.join(""), rows, bytes, lastKey, done: !stoppedEarly && rows < maxRows };
   }
 
   /** The literal of a TEXT or BLOB too large for quote(), read as hex in pieces. */

@@ -64,8 +64,6 @@ export interface ChunkResult {
   bytes: number;
   lastKey: KeyCursor | null;
   done: boolean;
-  /** Fraction of the table's rowid range covered so far, when known. */
-  position: number | null;
 }
 
 export interface DumpProgress {
