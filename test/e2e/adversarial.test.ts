@@ -9,6 +9,7 @@ import { compareDatabases, compareWithService, doubleFromHex, fileSide, formatMi
 import { loadDatabase } from "../../scripts/lib/load-database.mjs";
 import { querySql, runSql } from "../../scripts/lib/sqlite-cli.mjs";
 import { STORAGE_KINDS, client, expectExact, roundTrip, workDir, type RoundTrip } from "./round-trip";
+import { randomDoubles } from "../random";
 
 const DATABASE = "adversarial";
 const VALUES_TABLE = `adversarial "values" ✓ ünï 表`;
@@ -74,26 +75,6 @@ const VALUE_CASES: ValueCase[] = [
   { label: "zeroblob", sql: "zeroblob(16)", type: "blob", hex: "00".repeat(16) },
 ];
 
-/** Deterministic pseudo-random doubles over the whole range, denormals included (no NaN or Infinity). */
-function randomDoubles(count: number, seed: number): number[] {
-  let state = seed >>> 0;
-  const next32 = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-  const out: number[] = [];
-  const view = new DataView(new ArrayBuffer(8));
-  while (out.length < count) {
-    view.setUint32(0, next32());
-    view.setUint32(4, next32());
-    const value = view.getFloat64(0);
-    if (Number.isFinite(value)) out.push(value);
-  }
-  return out;
-}
 const RANDOM_REALS = [...randomDoubles(300, 20260425), ...randomDoubles(100, 7).map((x) => x / 2 ** 900)];
 
 function schemaAndData(): Statement[] {

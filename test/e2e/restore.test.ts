@@ -12,6 +12,7 @@ import { loadDatabase } from "../../scripts/lib/load-database.mjs";
 import { runSql } from "../../scripts/lib/sqlite-cli.mjs";
 import { PROJECT_ROOT } from "../../scripts/lib/worker-process.mjs";
 import { client } from "./round-trip";
+import { randomDoubles } from "../random";
 
 const DATASETS_DIR = resolve(PROJECT_ROOT, process.env.DATASETS_DIR ?? "../shared/datasets");
 const CHINOOK = resolve(DATASETS_DIR, "chinook.sqlite");
@@ -105,27 +106,6 @@ describe.skipIf(!chinookPresent)(`Chinook restores${chinookPresent ? "" : ` (ski
     expect(comparison.tables.find((t) => t.name === "Track")?.rows).toBe(3503);
   });
 });
-
-/** Doubles from random bit patterns: every exponent, denormals included, no NaN or Infinity. */
-function randomDoubles(count: number, seed: number): number[] {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-  const view = new DataView(new ArrayBuffer(8));
-  const out: number[] = [];
-  while (out.length < count) {
-    view.setUint32(0, next());
-    view.setUint32(4, next());
-    const value = view.getFloat64(0);
-    if (Number.isFinite(value)) out.push(value);
-  }
-  return out;
-}
 
 describe("random doubles", () => {
   const api = client();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { nextReadRows, READ_LIMITS, stepTargetBytes, type ReadObservation } from "../../shared/chunk-size";
-import { seededRandom } from "./sqljs";
+import { seededRandom } from "../random";
 
 function observed(rows: number, bytes: number, ms: number): ReadObservation {
   return { rows, bytes, ms, stoppedEarly: false };

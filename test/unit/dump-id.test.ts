@@ -2,7 +2,7 @@ import * as v from "valibot";
 import { describe, expect, it } from "vitest";
 import { chooseStorage, dumpFileName, newDumpId } from "../../shared/dump-id";
 import { DUMP_ID } from "../../shared/schemas";
-import { seededRandom } from "./sqljs";
+import { seededRandom } from "../random";
 
 const WORKFLOW_INSTANCE_ID = /^[a-zA-Z0-9_][a-zA-Z0-9-_]*$/;
 

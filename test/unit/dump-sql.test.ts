@@ -17,23 +17,13 @@ import {
 import { LARGE_VALUE_BYTES } from "../../shared/sql-text";
 import { realLiteral } from "../../shared/real-literal";
 import type { KeyCursor, TablePlan } from "../../shared/types";
-import { openDatabase, rows, seededRandom } from "./sqljs";
+import { seededRandom } from "../random";
+import { openDatabase, rows } from "./sqljs";
+import { tablePlan } from "./table-plan";
 
 // ---------------------------------------------------------------------------------------------
 // Test helpers
 
-function tablePlan(plan: Partial<TablePlan> & Pick<TablePlan, "name" | "createSql" | "columns">): TablePlan {
-  return {
-    virtual: false,
-    strict: false,
-    columnTypes: plan.columns.map(() => ""),
-    insertRowid: false,
-    key: { kind: "rowid", column: "rowid" },
-    content: "rows",
-    estimatedRows: 0,
-    ...plan,
-  };
-}
 
 /** Splits dump text into statements on ';' outside quotes. Each statement keeps its ';'. */
 function splitStatements(sql: string): string[] {

@@ -2,7 +2,7 @@ import { gunzipSync, inflateRawSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { contentType, encodeEnd, encodeSegment, fileExtension, START_ENCODING, type EncodingState } from "../../shared/dump-encoding";
 import { concatBytes, crc32, deflateSegment, GZIP_HEADER, gzipTrailer } from "../../shared/gzip-member";
-import { seededRandom } from "./sqljs";
+import { seededRandom } from "../random";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

@@ -1,21 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { overallPercent, tableFraction } from "../../shared/progress";
 import type { TablePlan } from "../../shared/types";
+import { tablePlan } from "./table-plan";
 
 function table(name: string, estimatedRows: number, range?: [number, number]): TablePlan {
-  return {
-    name,
-    createSql: `CREATE TABLE ${name}(a)`,
-    virtual: false,
-    strict: false,
-    columns: ["a"],
-    columnTypes: [""],
-    insertRowid: true,
-    key: { kind: "rowid", column: "rowid" },
-    content: "rows",
-    estimatedRows,
-    ...(range ? { minRowid: range[0], maxRowid: range[1] } : {}),
-  };
+  const rowids = range ? { minRowid: range[0], maxRowid: range[1] } : {};
+  return tablePlan({ name, createSql: `CREATE TABLE ${name}(a)`, columns: ["a"], insertRowid: true, estimatedRows, ...rowids });
 }
 
 describe("tableFraction", () => {

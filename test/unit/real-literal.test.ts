@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { binaryParts, decimalDigits, exactPowerOfTwoExpression, realLiteral } from "../../shared/real-literal";
-import { doubleBits, openDatabase, rows, seededRandom } from "./sqljs";
+import { seededRandom } from "../random";
+import { doubleBits, openDatabase, rows } from "./sqljs";
 
 const db = openDatabase();
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ftsContentMode, isInternalTable, parentsFirst, type TableDependencies } from "../../shared/schema-order";
-import { seededRandom } from "./sqljs";
+import { seededRandom } from "../random";
 
 /** Fails unless every name appears once and every known, non-cyclic parent precedes its child. */
 function expectParentsFirst(tables: TableDependencies[], order: string[]): void {

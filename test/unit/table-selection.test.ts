@@ -1,20 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { identifiers, selectTables, unknownNames } from "../../shared/table-selection";
 import type { DumpPlan, SchemaObject, TablePlan } from "../../shared/types";
+import { tablePlan } from "./table-plan";
 
 function table(name: string): TablePlan {
-  return {
-    name,
-    createSql: `CREATE TABLE "${name}"(a)`,
-    virtual: false,
-    strict: false,
-    columns: ["a"],
-    columnTypes: [""],
-    insertRowid: true,
-    key: { kind: "rowid", column: "rowid" },
-    content: "rows",
-    estimatedRows: 1,
-  };
+  return tablePlan({ name, createSql: `CREATE TABLE "${name}"(a)`, columns: ["a"], insertRowid: true, estimatedRows: 1 });
 }
 
 const objects: SchemaObject[] = [

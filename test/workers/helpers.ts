@@ -3,6 +3,7 @@
 
 import { introspectWorkflowInstance } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
+import type { DumpProgress } from "../../shared/types";
 
 /** The token from .dev.vars, which the test pool reads too. */
 export const TOKEN = "ABC123";
@@ -21,14 +22,7 @@ export interface DumpStarted {
   storage: "r2" | "do";
 }
 
-export interface DumpProgressBody {
-  currentTable: string | null;
-  processedTables: number;
-  totalTables: number;
-  rowsDumped: number;
-  bytesWritten: number;
-  percent: number;
-}
+export type DumpProgressBody = DumpProgress;
 
 export interface DumpStatusBody {
   dumpId: string;

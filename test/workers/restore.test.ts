@@ -3,46 +3,17 @@
 // Exactness is judged cell by cell and by dumping the restored database again.
 
 import { introspectWorkflowInstance } from "cloudflare:test";
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { splitStatements } from "../../shared/sql-splitter";
+import { randomDoubles } from "../random";
+import { ORIGIN, api, expectJson, postJson, query, sameBytes, seed, uniqueName } from "./helpers";
 
-const ORIGIN = "http://restore.test";
-const TOKEN = "ABC123"; // from .dev.vars, which the test pool reads too
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 type Row = Record<string, unknown>;
 type Param = string | number | null;
-
-function api(path: string, init: RequestInit = {}): Promise<Response> {
-  const headers = new Headers(init.headers);
-  if (!headers.has("Authorization")) headers.set("Authorization", `Bearer ${TOKEN}`);
-  return exports.default.fetch(new Request(`${ORIGIN}${path}`, { ...init, headers }));
-}
-
-function postJson(path: string, body: unknown, headers: HeadersInit = {}): Promise<Response> {
-  return api(path, { method: "POST", headers: { ...headers, "Content-Type": "application/json" }, body: JSON.stringify(body) });
-}
-
-async function expectJson<T = any>(response: Response, status: number): Promise<T> {
-  const text = await response.text();
-  if (response.status !== status) throw new Error(`expected HTTP ${status}, got ${response.status}: ${text.slice(0, 500)}`);
-  return JSON.parse(text) as T;
-}
-
-async function query(database: string, sql: string, params: Param[] = []): Promise<Row[]> {
-  return (await expectJson<{ result: Row[] }>(await postJson(`/query?database=${database}`, { sql, params }), 200)).result;
-}
-
-async function seed(database: string, statements: Array<string | { sql: string; params: Param[] }>): Promise<void> {
-  const transaction = statements.map((s) => (typeof s === "string" ? { sql: s } : s));
-  await expectJson(await postJson(`/query?database=${database}`, { transaction }), 200);
-}
-
-function uniqueName(prefix: string): string {
-  return `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
-}
 
 // ---- dumps ----
 
@@ -78,7 +49,7 @@ interface RestoreStatusBody {
 
 async function restoreFromDump(database: string, body: Record<string, unknown>, headers: HeadersInit = {}): Promise<string> {
   const started = await expectJson<{ result: { restoreId: string; status: string; statusUrl: string } }>(
-    await postJson(`/import/dump?database=${database}`, body, headers),
+    await postJson(`/import/dump?database=${database}`, body, { headers }),
     202,
   );
   expect(started.result.statusUrl).toBe(`${ORIGIN}/import/dump/${started.result.restoreId}/status`);
@@ -169,32 +140,7 @@ async function expectSameDatabase(restored: string, original: string) {
   for (const table of Object.keys(a)) expect(b[table], `table ${table}`).toEqual(a[table]);
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((byte, i) => byte === b[i]);
-}
-
 // ---- the source database ----
-
-/** Doubles from random bit patterns (every exponent), seeded so a failure can be replayed. */
-function randomDoubles(count: number, seed: number): number[] {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-  const view = new DataView(new ArrayBuffer(8));
-  const out: number[] = [];
-  while (out.length < count) {
-    view.setUint32(0, next());
-    view.setUint32(4, next());
-    const value = view.getFloat64(0);
-    if (Number.isFinite(value)) out.push(value);
-  }
-  return out;
-}
 
 const SPECIAL_DOUBLES = [0.1, 1 / 3, 1e-5, 19.99, 4, 5e-324, 2.2250738585072014e-308, 1.7976931348623157e308, -2.5e-310, 123456789012345680000, 2 ** 53 + 2];
 
