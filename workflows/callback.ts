@@ -38,7 +38,8 @@ export async function signBody(secret: string, body: string): Promise<string> {
   return [...new Uint8Array(signature)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-export async function postCallback(url: string, payload: CallbackPayload, secret?: string): Promise<DeliveryAttempt> {
+/** POSTs a dump's or a restore's outcome as JSON, signed when a secret is configured. */
+export async function postCallback(url: string, payload: object, secret?: string): Promise<DeliveryAttempt> {
   const body = JSON.stringify(payload);
   const headers: Record<string, string> = {
     "Content-Type": "application/json",

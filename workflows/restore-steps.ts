@@ -16,7 +16,7 @@ import { realLiteral } from "../shared/real-literal";
 import { SqlFileError, classifyStatement, exactRealLiterals, fitStatement, readStatements } from "../shared/sql-splitter";
 import type { StorageKind } from "../shared/types";
 import { dumpFileStore, dumpIndex, dumpObjectKey, sourceDatabase } from "./bindings";
-import { signBody } from "./callback";
+import { postCallback } from "./callback";
 import type { RestoreParams } from "./restore-workflow";
 import { yieldToEventLoop } from "./step-config";
 
@@ -394,23 +394,7 @@ export async function deliverRestoreCallback(env: Env, params: RestoreParams, st
     error: record.error,
     failedStatement: record.failedStatement,
   };
-  const body = JSON.stringify(payload);
-  const headers: Record<string, string> = {
-    "Content-Type": "application/json",
-    "User-Agent": "do-sqlite-dump",
-    "X-Dump-Timestamp": new Date().toISOString(),
-  };
-  if (env.CALLBACK_SECRET) headers["X-Dump-Signature"] = `sha256=${await signBody(env.CALLBACK_SECRET, body)}`;
-  let outcome: { ok: boolean; status: number | null; error: string | null };
-  try {
-    const response = await fetch(url, { method: "POST", headers, body, signal: AbortSignal.timeout(15_000) });
-    await response.body?.cancel();
-    outcome = response.ok
-      ? { ok: true, status: response.status, error: null }
-      : { ok: false, status: response.status, error: `HTTP ${response.status}` };
-  } catch (error) {
-    outcome = { ok: false, status: null, error: error instanceof Error ? error.message : String(error) };
-  }
+  const outcome = await postCallback(url, payload, env.CALLBACK_SECRET);
   await index.updateRestore(params.restoreId, {
     callback: { url, delivered: outcome.ok, attempts: attempt, lastStatus: outcome.status, lastError: outcome.error },
   });
