@@ -2,6 +2,7 @@
 // Serves the query API and the dump pipeline's plan and chunk reads.
 
 import { DurableObject } from "cloudflare:workers";
+import type { SqlDatabase } from "../shared/sql-handle";
 import {
   chunkSelect,
   insertColumns,
@@ -30,6 +31,11 @@ export interface Statement {
 export class DatabaseObject extends DurableObject<Env> {
   private get sql() {
     return this.ctx.storage.sql;
+  }
+
+  /** The handle the core's functions take. */
+  protected get database(): SqlDatabase {
+    return this.ctx.storage;
   }
 
   query(statement: Statement): QueryOutcome<QueryRow[]> {
