@@ -1,5 +1,7 @@
 import type { Database } from "sql.js";
 import { describe, expect, it } from "vitest";
+import { sequences } from "../../shared/dump-plan";
+import { readChunk } from "../../shared/dump-read";
 import {
   chunkSelect,
   createTableStatement,
@@ -8,75 +10,33 @@ import {
   dumpPreamble,
   insertColumns,
   insertPrefix,
-  largeValueLiteral,
-  largeValueQueries,
   literalBytes,
   MAX_STATEMENT_BYTES,
   rowStatements,
 } from "../../shared/dump-sql";
-import { LARGE_VALUE_BYTES } from "../../shared/sql-text";
-import { realLiteral } from "../../shared/real-literal";
-import type { KeyCursor, TablePlan } from "../../shared/types";
+import { runSync } from "../../shared/query-program";
+import { splitStatements } from "../../shared/sql-splitter";
+import type { ChunkResult, KeyCursor, TablePlan } from "../../shared/types";
 import { seededRandom } from "../random";
 import { openDatabase, rows } from "./sqljs";
+import { asSqlDatabase } from "./sqljs-database";
 import { tablePlan } from "./table-plan";
 
 // ---------------------------------------------------------------------------------------------
 // Test helpers
 
-
-/** Splits dump text into statements on ';' outside quotes. Each statement keeps its ';'. */
-function splitStatements(sql: string): string[] {
-  const statements: string[] = [];
-  let start = 0;
-  let quote: string | null = null;
-  for (let i = 0; i < sql.length; i++) {
-    const ch = sql[i];
-    if (quote) {
-      if (ch === quote) quote = null; // a doubled quote closes and reopens: same result
-    } else if (ch === "'" || ch === '"') {
-      quote = ch;
-    } else if (ch === ";") {
-      statements.push(sql.slice(start, i + 1).trim());
-      start = i + 1;
-    }
-  }
-  if (quote || sql.slice(start).trim() !== "") throw new Error(`unterminated statement: ${sql.slice(start, start + 80)}`);
-  return statements;
-}
-
-/** What the Durable Object does with a value too large for quote(). */
-function readLargeValue(db: Database, table: TablePlan, column: string, key: KeyCursor): string {
-  const queries = largeValueQueries(table, column, key);
-  const [[type, bytes]] = rows(db, queries.info, []) as [[string, number]];
-  let hex = "";
-  for (let start = 1; start <= bytes; start += LARGE_VALUE_BYTES) {
-    hex += rows(db, queries.piece, [start, LARGE_VALUE_BYTES])[0][0] as string;
-  }
-  return largeValueLiteral(type, hex);
-}
-
-/** What the Durable Object's readChunk does, paging through the whole table `limit` rows at a time. */
+/** The core's chunk reads over the whole table, `limit` rows at a time, as the dump Workflow pages it. */
 function dumpRows(db: Database, table: TablePlan, limit: number): { text: string; keys: KeyCursor[] } {
-  const prefix = insertPrefix(table);
+  const sql = asSqlDatabase(db).sql;
   let after: KeyCursor | null = null;
   let text = "";
   const keys: KeyCursor[] = [];
   for (;;) {
-    const select = chunkSelect(table, after, limit);
-    const page = rows(db, select.sql, select.params);
-    for (const raw of page) {
-      const key = raw.slice(0, select.keyWidth) as KeyCursor;
-      const columns = insertColumns(table);
-      const literals = raw.slice(select.keyWidth).map((v, i) => {
-        if (v === null) return readLargeValue(db, table, columns[i], key);
-        return typeof v === "number" ? realLiteral(v) : (v as string);
-      });
-      text += rowStatements(table, prefix, literals, key);
-      keys.push(key);
-      after = key;
-    }
-    if (page.length < limit) return { text, keys };
+    const chunk: ChunkResult = runSync(sql, readChunk({ table, after, maxRows: limit, maxBytes: Infinity }));
+    text += chunk.sql;
+    if (chunk.rows > 0) keys.push(chunk.lastKey!);
+    after = chunk.lastKey;
+    if (chunk.done) return { text, keys };
   }
 }
 
@@ -84,7 +44,7 @@ function dumpRows(db: Database, table: TablePlan, limit: number): { text: string
 function restore(table: TablePlan, text: string): { db: Database; statements: string[] } {
   const db = openDatabase();
   db.run(table.createSql);
-  const statements = splitStatements(text);
+  const statements = splitStatements(text).map((s) => `${s.sql};`);
   for (const statement of statements) {
     expect(Buffer.byteLength(statement, "utf8"), statement.slice(0, 120)).toBeLessThanOrEqual(MAX_STATEMENT_BYTES);
     db.run(statement);
@@ -302,15 +262,12 @@ describe("a whole dump restores in a correct SQLite", () => {
     insert(source, "items", ["name", "price", "big", "raw"], [nulText(11), new SqlExpression("1e999"), 0, new SqlExpression("10.0")]);
     insert(source, "items", ["id", "name", "price"], [1000, "last", new SqlExpression("-1e999")]);
 
-    const sequences = rows(source, "SELECT name, quote(seq) FROM sqlite_sequence").map(([name, seq]) => ({
-      name: String(name),
-      seq: String(seq),
-    }));
+    const sequenceRows = runSync(asSqlDatabase(source).sql, sequences());
     const objects = rows(source, "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE type <> 'table' ORDER BY rowid").map(
       ([type, name, tableName, sql]) => ({ type, name, tableName, sql }) as Parameters<typeof dumpFooter>[2][number],
     );
     const text =
-      DUMP_HEADER + createTableStatement(table) + dumpRows(source, table, 3).text + dumpFooter({ rows: sequences, onlyTables: null }, [], objects);
+      DUMP_HEADER + createTableStatement(table) + dumpRows(source, table, 3).text + dumpFooter({ rows: sequenceRows, onlyTables: null }, [], objects);
 
     expect(text).toContain("CAST(X'610062276320F09F988000' AS TEXT)"); // quote() would stop at the NUL
     const target = openDatabase();
