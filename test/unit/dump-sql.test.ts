@@ -31,7 +31,8 @@ function dumpRows(db: Database, table: TablePlan, limit: number): { text: string
   let after: KeyCursor | null = null;
   let text = "";
   const keys: KeyCursor[] = [];
-  for (;;) {
+  for (let chunks = 1; ; chunks++) {
+    if (chunks > 1000) throw new Error(`${table.name}: still reading after 1000 chunks; the cursor does not advance`);
     const chunk: ChunkResult = runSync(sql, readChunk({ table, after, maxRows: limit, maxBytes: Infinity }));
     text += chunk.sql;
     if (chunk.rows > 0) keys.push(chunk.lastKey!);
@@ -82,19 +83,20 @@ function roundTrip(source: Database, table: TablePlan, limit = 2): string[] {
   return statements;
 }
 
-class NulText {
+/** TEXT given by its bytes, which need not be valid UTF-8. */
+class TextBytes {
   constructor(readonly bytes: Uint8Array) {}
 }
 class SqlExpression {
   constructor(readonly sql: string) {}
 }
-type Value = string | number | null | Uint8Array | NulText | SqlExpression;
+type Value = string | number | null | Uint8Array | TextBytes | SqlExpression;
 
 function insert(db: Database, table: string, columns: string[], values: Value[]): void {
   const params: (string | number | null | Uint8Array)[] = [];
   const placeholders = values.map((value) => {
     if (value instanceof SqlExpression) return value.sql;
-    if (value instanceof NulText) {
+    if (value instanceof TextBytes) {
       params.push(value.bytes);
       return "CAST(? AS TEXT)";
     }
@@ -121,11 +123,11 @@ function randomBytes(length: number, seed: number): Uint8Array {
 }
 
 /** UTF-8 text with NUL bytes in it, which quote() would cut short. */
-function nulText(bytes: number): NulText {
+function nulText(bytes: number): TextBytes {
   const unit = encoder.encode("a\0b'c 😀\0");
   const out = new Uint8Array(Math.floor(bytes / unit.length) * unit.length);
   for (let i = 0; i < out.length; i += unit.length) out.set(unit, i);
-  return new NulText(out);
+  return new TextBytes(out);
 }
 
 const KB150 = 150_000;
@@ -466,5 +468,93 @@ describe("rows larger than one statement", { timeout: 60_000 }, () => {
     insert(source, "by_real", ["k", "body"], [1 / 3, text150k]);
     insert(source, "by_real", ["k", "body"], [0.1, text150k]);
     roundTrip(source, table);
+  });
+});
+
+/** TEXT from hex bytes. */
+function textHex(hex: string): TextBytes {
+  return new TextBytes(Uint8Array.from(Buffer.from(hex, "hex")));
+}
+
+/** About `bytes` bytes of text that is not valid UTF-8: a stray FF, an encoded surrogate, a cut sequence, quotes. */
+function invalidText(bytes: number): TextBytes {
+  const unit = Buffer.concat([Buffer.from("ok ' "), Buffer.from("FF20EDA080C3A920E282", "hex"), Buffer.from("'';\n")]);
+  const out = new Uint8Array(Math.max(1, Math.floor(bytes / unit.length)) * unit.length);
+  for (let i = 0; i < out.length; i += unit.length) out.set(unit, i);
+  return new TextBytes(out);
+}
+
+describe("text that is not valid UTF-8", { timeout: 60_000 }, () => {
+  it("writes such text as its bytes and keeps a real U+FFFD as text", () => {
+    const source = openDatabase();
+    const table = tablePlan({
+      name: "t",
+      createSql: "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT, w)",
+      columns: ["id", "v", "w"],
+    });
+    source.run(table.createSql);
+    const cases = ["FF", "61EDA08062", "E282", "C0AF", "F4908080", "EFBFBD", "EFBFBDFF", "27FF27", "0DFF"];
+    for (const hex of cases) insert(source, "t", ["v", "w"], [textHex(hex), textHex(hex)]);
+    insert(source, "t", ["v", "w"], ["plain \uFFFD text", null]);
+    const { text } = dumpRows(source, table, 3);
+    expect(text).toContain("VALUES(1,CAST(X'FF' AS TEXT),CAST(X'FF' AS TEXT));");
+    expect(text).toContain("VALUES(2,CAST(X'61EDA08062' AS TEXT),");
+    expect(text).toContain("VALUES(6,'\uFFFD','\uFFFD');"); // valid UTF-8: the literal is exact
+    expect(text).toContain("VALUES(10,'plain \uFFFD text',NULL);");
+    roundTrip(source, table);
+    expect(rows(source, "SELECT count(*) FROM t WHERE typeof(v) = 'text'")).toEqual([[cases.length + 1]]);
+  });
+
+  it("keeps such text exact in rows split into an INSERT and UPDATEs, and in values read in pieces", () => {
+    const source = openDatabase();
+    const table = tablePlan({
+      name: "big",
+      createSql: "CREATE TABLE big(id INTEGER PRIMARY KEY, a TEXT, b, s TEXT)",
+      columns: ["id", "a", "b", "s"],
+      columnTypes: ["INTEGER", "TEXT", "", "TEXT"],
+    });
+    source.run(table.createSql);
+    insert(source, "big", ["a", "b", "s"], [invalidText(KB150), "small", textHex("FF")]);
+    insert(source, "big", ["a", "b", "s"], [invalidText(MB1_5), invalidText(KB150), null]);
+    insert(source, "big", ["a", "b", "s"], [null, invalidText(11), "x"]);
+    const statements = roundTrip(source, table);
+    expect(statements.filter((s) => s.startsWith("UPDATE")).length).toBeGreaterThan(10);
+  });
+
+  it("keeps such text exact in a STRICT table whose split TEXT values are appended as text", () => {
+    const source = openDatabase();
+    const table = tablePlan({
+      name: "strict_t",
+      createSql: "CREATE TABLE strict_t(id INTEGER PRIMARY KEY, t TEXT) STRICT",
+      columns: ["id", "t"],
+      columnTypes: ["INTEGER", "TEXT"],
+      strict: true,
+    });
+    source.run(table.createSql);
+    insert(source, "strict_t", ["t"], [invalidText(KB150)]);
+    insert(source, "strict_t", ["t"], [invalidText(20)]);
+    roundTrip(source, table);
+  });
+
+  it("pages a WITHOUT ROWID table by text keys that are not valid UTF-8, without repeats or gaps", () => {
+    const source = openDatabase();
+    const table = tablePlan({
+      name: "keyed",
+      createSql: "CREATE TABLE keyed(name TEXT, part INTEGER, body TEXT, PRIMARY KEY(name, part)) WITHOUT ROWID",
+      columns: ["name", "part", "body"],
+      columnTypes: ["TEXT", "INTEGER", "TEXT"],
+      key: { kind: "primaryKey", columns: ["name", "part"] },
+    });
+    source.run(table.createSql);
+    // FF and FE both reach JavaScript as U+FFFD: only their bytes tell the keys apart.
+    for (const name of ["FF", "FE", "EFBFBD", "61FF", "61FE", "62"]) {
+      for (const part of [1, 2]) insert(source, "keyed", ["name", "part", "body"], [textHex(name), part, textHex(name)]);
+    }
+    insert(source, "keyed", ["name", "part", "body"], [textHex("FD"), 1, invalidText(KB150)]);
+    for (const limit of [1, 2, 5]) {
+      const { keys } = dumpRows(source, table, limit);
+      if (limit === 1) expect(keys).toHaveLength(13);
+      roundTrip(source, table, limit);
+    }
   });
 });
