@@ -484,15 +484,21 @@ function invalidText(bytes: number): TextBytes {
   return new TextBytes(out);
 }
 
+/** A new database holding the planned table, empty. */
+function sourceTable(plan: Parameters<typeof tablePlan>[0]): { source: Database; table: TablePlan } {
+  const source = openDatabase();
+  const table = tablePlan(plan);
+  source.run(table.createSql);
+  return { source, table };
+}
+
 describe("text that is not valid UTF-8", { timeout: 60_000 }, () => {
   it("writes such text as its bytes and keeps a real U+FFFD as text", () => {
-    const source = openDatabase();
-    const table = tablePlan({
+    const { source, table } = sourceTable({
       name: "t",
       createSql: "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT, w)",
       columns: ["id", "v", "w"],
     });
-    source.run(table.createSql);
     const cases = ["FF", "61EDA08062", "E282", "C0AF", "F4908080", "EFBFBD", "EFBFBDFF", "27FF27", "0DFF"];
     for (const hex of cases) insert(source, "t", ["v", "w"], [textHex(hex), textHex(hex)]);
     insert(source, "t", ["v", "w"], ["plain \uFFFD text", null]);
@@ -506,14 +512,12 @@ describe("text that is not valid UTF-8", { timeout: 60_000 }, () => {
   });
 
   it("keeps such text exact in rows split into an INSERT and UPDATEs, and in values read in pieces", () => {
-    const source = openDatabase();
-    const table = tablePlan({
+    const { source, table } = sourceTable({
       name: "big",
       createSql: "CREATE TABLE big(id INTEGER PRIMARY KEY, a TEXT, b, s TEXT)",
       columns: ["id", "a", "b", "s"],
       columnTypes: ["INTEGER", "TEXT", "", "TEXT"],
     });
-    source.run(table.createSql);
     insert(source, "big", ["a", "b", "s"], [invalidText(KB150), "small", textHex("FF")]);
     insert(source, "big", ["a", "b", "s"], [invalidText(MB1_5), invalidText(KB150), null]);
     insert(source, "big", ["a", "b", "s"], [null, invalidText(11), "x"]);
@@ -522,30 +526,26 @@ describe("text that is not valid UTF-8", { timeout: 60_000 }, () => {
   });
 
   it("keeps such text exact in a STRICT table whose split TEXT values are appended as text", () => {
-    const source = openDatabase();
-    const table = tablePlan({
+    const { source, table } = sourceTable({
       name: "strict_t",
       createSql: "CREATE TABLE strict_t(id INTEGER PRIMARY KEY, t TEXT) STRICT",
       columns: ["id", "t"],
       columnTypes: ["INTEGER", "TEXT"],
       strict: true,
     });
-    source.run(table.createSql);
     insert(source, "strict_t", ["t"], [invalidText(KB150)]);
     insert(source, "strict_t", ["t"], [invalidText(20)]);
     roundTrip(source, table);
   });
 
   it("pages a WITHOUT ROWID table by text keys that are not valid UTF-8, without repeats or gaps", () => {
-    const source = openDatabase();
-    const table = tablePlan({
+    const { source, table } = sourceTable({
       name: "keyed",
       createSql: "CREATE TABLE keyed(name TEXT, part INTEGER, body TEXT, PRIMARY KEY(name, part)) WITHOUT ROWID",
       columns: ["name", "part", "body"],
       columnTypes: ["TEXT", "INTEGER", "TEXT"],
       key: { kind: "primaryKey", columns: ["name", "part"] },
     });
-    source.run(table.createSql);
     // FF and FE both reach JavaScript as U+FFFD: only their bytes tell the keys apart.
     for (const name of ["FF", "FE", "EFBFBD", "61FF", "61FE", "62"]) {
       for (const part of [1, 2]) insert(source, "keyed", ["name", "part", "body"], [textHex(name), part, textHex(name)]);
