@@ -3,6 +3,7 @@
 // queries: the follow-up reads below find rows again by key or by position.
 
 import {
+  chunkSelect,
   insertColumns,
   insertPrefix,
   keyColumns,
@@ -12,7 +13,6 @@ import {
   literalBytes,
   rowStatements,
   rowsAfter,
-  chunkSelect,
 } from "./dump-sql";
 import { select, selectOne, type QueryProgram } from "./query-program";
 import { realLiteral } from "./real-literal";
