@@ -7,7 +7,7 @@ import { ftsContentMode, isInternalTable, parentsFirst, type TableDependencies }
 import { quoteIdentifier } from "./sql-text";
 import type { DumpPlan, SchemaObject, TablePlan } from "./types";
 
-interface ListedTable {
+export interface ListedTable {
   type: string;
   /** WITHOUT ROWID */
   wr: number;
