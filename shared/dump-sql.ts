@@ -93,10 +93,22 @@ export function chunkSelect(table: TablePlan, after: KeyCursor | null, limit: nu
   params: number[];
   keyWidth: number;
 } {
-  const keyColumns = table.key.kind === "rowid" ? [table.key.column] : table.key.columns;
-  const keyList = keyColumns.map(quoteIdentifier).join(",");
-  const selectKeys = keyColumns.map((c) => literalExpression(c));
+  const keys = keyColumns(table);
+  const selectKeys = keys.map((c) => literalExpression(c));
   const selectValues = insertColumns(table).map((c) => literalExpression(c));
+  const { from, params } = rowsAfter(table, after);
+  const sql = `SELECT ${[...selectKeys, ...selectValues].join(", ")} ${from} LIMIT ${Math.max(1, Math.floor(limit))}`;
+  return { sql, params, keyWidth: keys.length };
+}
+
+export function keyColumns(table: TablePlan): string[] {
+  return table.key.kind === "rowid" ? [table.key.column] : table.key.columns;
+}
+
+/** `FROM table WHERE key > after ORDER BY key`: the rows after a cursor, in key order. */
+export function rowsAfter(table: TablePlan, after: KeyCursor | null): { from: string; params: number[] } {
+  const keys = keyColumns(table);
+  const keyList = keys.map(quoteIdentifier).join(",");
   const params: number[] = [];
   let where = "";
   if (after) {
@@ -107,21 +119,14 @@ export function chunkSelect(table: TablePlan, after: KeyCursor | null, limit: nu
       }
       return value;
     });
-    where =
-      keyColumns.length === 1
-        ? ` WHERE ${keyList} > ${bounds[0]}`
-        : ` WHERE (${keyList}) > (${bounds.join(",")})`;
+    where = keys.length === 1 ? ` WHERE ${keyList} > ${bounds[0]}` : ` WHERE (${keyList}) > (${bounds.join(",")})`;
   }
-  const sql =
-    `SELECT ${[...selectKeys, ...selectValues].join(", ")} FROM ${quoteIdentifier(table.name)}` +
-    `${where} ORDER BY ${keyList} LIMIT ${Math.max(1, Math.floor(limit))}`;
-  return { sql, params, keyWidth: keyColumns.length };
+  return { from: `FROM ${quoteIdentifier(table.name)}${where} ORDER BY ${keyList}`, params };
 }
 
 /** The WHERE clause that finds one row again by its key literals. */
 export function keyMatch(table: TablePlan, key: KeyCursor): string {
-  const keyColumns = table.key.kind === "rowid" ? [table.key.column] : table.key.columns;
-  return keyColumns
+  return keyColumns(table)
     .map((column, i) => {
       const value = key[i];
       return `${quoteIdentifier(column)}=${typeof value === "number" ? realLiteral(value) : value}`;

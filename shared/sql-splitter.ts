@@ -6,6 +6,7 @@
 // read a .dump: a `;` ends a statement, except inside CREATE [TEMP] TRIGGER, which ends at `;END;`.
 
 import { utf8Length } from "./sql-text";
+import { EscapingUtf8Decoder, escapedTextHex, isEscapedByte, mayHoldEscapedBytes } from "./utf8-escape";
 
 export interface SplitStatement {
   /** The statement without leading whitespace/comments and without its terminating `;`. */
@@ -323,28 +324,23 @@ export async function readStatements(
   maxStatementBytes: number,
 ): Promise<StatementsRead> {
   const splitter = new SqlSplitter(from.offset, from.line);
-  const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-  const decode = (bytes?: Uint8Array) => {
-    try {
-      return bytes ? decoder.decode(bytes, { stream: true }) : decoder.decode();
-    } catch {
-      throw new SqlFileError(`the file is not valid UTF-8 text (between bytes ${from.offset} and ${position})`);
-    }
-  };
+  const decoder = new EscapingUtf8Decoder();
   const statements: SplitStatement[] = [];
+  // Bytes that are not UTF-8 are kept, escaped, only inside the string literals of data statements.
+  const exact = () => (decoder.sawInvalidBytes ? statements.map(exactTextLiterals) : statements);
   let position = from.offset;
   for (;;) {
     if (position >= fileBytes) {
-      statements.push(...splitter.push(decode()), ...splitter.finish());
-      return { statements, next: { offset: fileBytes, line: splitter.consumedLine }, endOfFile: true };
+      statements.push(...splitter.push(decoder.decode(new Uint8Array(0), true)), ...splitter.finish());
+      return { statements: exact(), next: { offset: fileBytes, line: splitter.consumedLine }, endOfFile: true };
     }
     const bytes = await read(position, Math.min(sliceBytes, fileBytes - position));
     if (bytes.length === 0) throw new Error(`the file ends at byte ${position}, before its recorded size ${fileBytes}`);
     position += bytes.length;
-    statements.push(...splitter.push(decode(bytes)));
+    statements.push(...splitter.push(decoder.decode(bytes)));
     const last = statements.at(-1);
     if (last && position - from.offset >= sliceBytes) {
-      return { statements, next: { offset: last.end, line: last.endLine }, endOfFile: false };
+      return { statements: exact(), next: { offset: last.end, line: last.endLine }, endOfFile: false };
     }
     if (position - splitter.consumedBytes > maxStatementBytes) {
       throw new SqlFileError(
@@ -352,6 +348,45 @@ export async function readStatements(
       );
     }
   }
+}
+
+/**
+ * The statement with each string literal that holds bytes that are not UTF-8 (escaped by
+ * EscapingUtf8Decoder) written as CAST(X'…' AS TEXT), which restores those bytes exactly: sqlite3
+ * .dump writes such TEXT as raw bytes inside a literal. Only INSERT, REPLACE and UPDATE are
+ * rewritten; such bytes anywhere else cannot be kept and are refused.
+ */
+export function exactTextLiterals(statement: SplitStatement): SplitStatement {
+  const { sql } = statement;
+  if (!mayHoldEscapedBytes(sql)) return statement;
+  const refuse = (where: string) => {
+    throw new SqlFileError(
+      `the file is not valid UTF-8 text: statement at line ${statement.line} (byte ${statement.start}) has bytes that are not UTF-8 ${where}`,
+    );
+  };
+  const head = leadingTokens(sql, 1)[0];
+  if (!head || head.kind !== "word" || !DATA_STATEMENTS.has(sql.slice(head.start, head.end).toUpperCase())) {
+    refuse("outside the string literals of an INSERT, REPLACE or UPDATE");
+  }
+  let out = "";
+  let copied = 0;
+  for (let i = 0; i < sql.length; ) {
+    const token = nextToken(sql, i, true)!;
+    i = token.end;
+    const text = sql.slice(token.start, token.end);
+    if (!hasEscapedByte(text)) continue;
+    const stringLiteral = text.startsWith("'") && text.endsWith("'") && text.length > 1 && !isIdChar(sql.charCodeAt(token.start - 1));
+    if (!stringLiteral) refuse("outside a string literal");
+    out += `${sql.slice(copied, token.start)}CAST(X'${escapedTextHex(text.slice(1, -1).replaceAll("''", "'"))}' AS TEXT)`;
+    copied = token.end;
+  }
+  return { ...statement, sql: out + sql.slice(copied) };
+}
+
+function hasEscapedByte(text: string): boolean {
+  if (!mayHoldEscapedBytes(text)) return false;
+  for (let i = 0; i < text.length; i++) if (isEscapedByte(text, i)) return true;
+  return false;
 }
 
 /** Every statement of complete text. */

@@ -1,5 +1,7 @@
 // Small helpers for writing SQL text.
 
+import { isEscapedByte } from "./utf8-escape";
+
 export function quoteIdentifier(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
@@ -8,14 +10,18 @@ export function quoteString(text: string): string {
   return `'${text.replaceAll("'", "''")}'`;
 }
 
-/** UTF-8 length of text (what a statement size limit counts), without encoding it. */
+/**
+ * UTF-8 length of text (what a statement size limit counts), without encoding it. A byte that was
+ * not UTF-8, escaped as a lone U+DC80–U+DCFF (utf8-escape.ts), counts as the one byte it was.
+ */
 export function utf8Length(text: string): number {
   let bytes = text.length;
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
     if (code < 0x80) continue;
-    if (code < 0x800 || (code >= 0xd800 && code <= 0xdfff)) bytes += 1; // a surrogate pair is 4 bytes
-    else bytes += 2;
+    if (code < 0x800) bytes += 1;
+    else if (code < 0xd800 || code > 0xdfff) bytes += 2;
+    else if (!isEscapedByte(text, i)) bytes += 1; // a surrogate pair is 4 bytes
   }
   return bytes;
 }

@@ -2,16 +2,17 @@
 // as the request body, and dump → restore → dump round trips (Chinook, 10,000 random doubles) that
 // must give the same cells and a byte-identical second dump.
 
+import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import type { ApiClient } from "../../scripts/lib/api-client.mjs";
 import { compareDatabases, fileSide, formatMismatches, serviceSide } from "../../scripts/lib/compare.mjs";
 import { loadDatabase } from "../../scripts/lib/load-database.mjs";
-import { runSql } from "../../scripts/lib/sqlite-cli.mjs";
+import { SQLITE3, runSql } from "../../scripts/lib/sqlite-cli.mjs";
 import { PROJECT_ROOT } from "../../scripts/lib/worker-process.mjs";
-import { client } from "./round-trip";
+import { client, expectExact, roundTrip as dumpAndRestoreWithCli, workDir } from "./round-trip";
 import { randomDoubles } from "../random";
 
 const DATASETS_DIR = resolve(PROJECT_ROOT, process.env.DATASETS_DIR ?? "../shared/datasets");
@@ -125,5 +126,38 @@ describe("random doubles", () => {
     const stored = await api.query("SELECT count(*) AS n FROM reals", [], { database: source });
     expect(stored).toEqual([{ n: 10_000 }]);
     await roundTrip(api, source, "do");
+  });
+});
+
+describe("TEXT that is not valid UTF-8", () => {
+  const api = client();
+  const work = workDir("invalid-utf8");
+  afterAll(() => work.remove());
+
+  it("sqlite3's .dump of it (raw bytes in literals) restores exactly, and the service's dumps of it restore exactly", async () => {
+    const path = join(work.dir, "source.db");
+    const values = ["FF", "61EDA08062", "E282", "C0AF", "F4908080", "2720FF2027", "41FF0D0A42", "EFBFBD", "EFBFBDFF"];
+    await runSql(
+      path,
+      `CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT, w);
+       INSERT INTO t (v, w) VALUES ${values.map((hex) => `(CAST(X'${hex}' AS TEXT), CAST(X'FE${hex}' AS TEXT))`).join(", ")};
+       INSERT INTO t (v, w) VALUES (CAST(X'61FF' || printf('%.*c', 30000, 'y') AS TEXT), 1);
+       CREATE TABLE kv (k TEXT PRIMARY KEY, v) WITHOUT ROWID;
+       INSERT INTO kv VALUES (CAST(X'FF' AS TEXT), 1), (CAST(X'FE' AS TEXT), 2), (CAST(X'61FF' AS TEXT), CAST(X'ED' AS TEXT));`,
+    );
+    const dump = execFileSync(SQLITE3, [path, ".dump"]);
+    expect(dump.includes(Buffer.from("VALUES(1,'\xff','\xfe\xff');", "latin1"))).toBe(true); // the raw bytes, as sqlite3 writes them
+
+    const target = "restore-invalid-utf8";
+    const status = await waitForRestore(api, await restoreUpload(api, target, dump, "application/sql", "&sliceBytes=65536"));
+    expect(status.status, status.error ?? "").toBe("completed");
+    expect(status.progress.totalBytes).toBe(dump.length);
+    expect(formatMismatches(await compareDatabases(fileSide(path), serviceSide(api, target)))).toBe("");
+
+    // The service's dump of it, restored by sqlite3, and restored by the service (then dumped again, byte for byte),
+    // with a row over 100 KB that the dump splits into an INSERT and UPDATEs.
+    await api.query("INSERT INTO t (v, w) VALUES (CAST(X'61FF' || printf('%.*c', 150000, 'y') AS TEXT), 2)", [], { database: target });
+    expectExact(await dumpAndRestoreWithCli(api, target, "r2", work.dir));
+    await roundTrip(api, target, "do");
   });
 });

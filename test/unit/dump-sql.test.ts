@@ -1,5 +1,7 @@
 import type { Database } from "sql.js";
 import { describe, expect, it } from "vitest";
+import { sequences } from "../../shared/dump-plan";
+import { readChunk } from "../../shared/dump-read";
 import {
   chunkSelect,
   createTableStatement,
@@ -8,75 +10,34 @@ import {
   dumpPreamble,
   insertColumns,
   insertPrefix,
-  largeValueLiteral,
-  largeValueQueries,
   literalBytes,
   MAX_STATEMENT_BYTES,
   rowStatements,
 } from "../../shared/dump-sql";
-import { LARGE_VALUE_BYTES } from "../../shared/sql-text";
-import { realLiteral } from "../../shared/real-literal";
-import type { KeyCursor, TablePlan } from "../../shared/types";
+import { runSync } from "../../shared/query-program";
+import { splitStatements } from "../../shared/sql-splitter";
+import type { ChunkResult, KeyCursor, TablePlan } from "../../shared/types";
 import { seededRandom } from "../random";
 import { openDatabase, rows } from "./sqljs";
+import { asSqlDatabase } from "./sqljs-database";
 import { tablePlan } from "./table-plan";
 
 // ---------------------------------------------------------------------------------------------
 // Test helpers
 
-
-/** Splits dump text into statements on ';' outside quotes. Each statement keeps its ';'. */
-function splitStatements(sql: string): string[] {
-  const statements: string[] = [];
-  let start = 0;
-  let quote: string | null = null;
-  for (let i = 0; i < sql.length; i++) {
-    const ch = sql[i];
-    if (quote) {
-      if (ch === quote) quote = null; // a doubled quote closes and reopens: same result
-    } else if (ch === "'" || ch === '"') {
-      quote = ch;
-    } else if (ch === ";") {
-      statements.push(sql.slice(start, i + 1).trim());
-      start = i + 1;
-    }
-  }
-  if (quote || sql.slice(start).trim() !== "") throw new Error(`unterminated statement: ${sql.slice(start, start + 80)}`);
-  return statements;
-}
-
-/** What the Durable Object does with a value too large for quote(). */
-function readLargeValue(db: Database, table: TablePlan, column: string, key: KeyCursor): string {
-  const queries = largeValueQueries(table, column, key);
-  const [[type, bytes]] = rows(db, queries.info, []) as [[string, number]];
-  let hex = "";
-  for (let start = 1; start <= bytes; start += LARGE_VALUE_BYTES) {
-    hex += rows(db, queries.piece, [start, LARGE_VALUE_BYTES])[0][0] as string;
-  }
-  return largeValueLiteral(type, hex);
-}
-
-/** What the Durable Object's readChunk does, paging through the whole table `limit` rows at a time. */
+/** The core's chunk reads over the whole table, `limit` rows at a time, as the dump Workflow pages it. */
 function dumpRows(db: Database, table: TablePlan, limit: number): { text: string; keys: KeyCursor[] } {
-  const prefix = insertPrefix(table);
+  const sql = asSqlDatabase(db).sql;
   let after: KeyCursor | null = null;
   let text = "";
   const keys: KeyCursor[] = [];
-  for (;;) {
-    const select = chunkSelect(table, after, limit);
-    const page = rows(db, select.sql, select.params);
-    for (const raw of page) {
-      const key = raw.slice(0, select.keyWidth) as KeyCursor;
-      const columns = insertColumns(table);
-      const literals = raw.slice(select.keyWidth).map((v, i) => {
-        if (v === null) return readLargeValue(db, table, columns[i], key);
-        return typeof v === "number" ? realLiteral(v) : (v as string);
-      });
-      text += rowStatements(table, prefix, literals, key);
-      keys.push(key);
-      after = key;
-    }
-    if (page.length < limit) return { text, keys };
+  for (let chunks = 1; ; chunks++) {
+    if (chunks > 1000) throw new Error(`${table.name}: still reading after 1000 chunks; the cursor does not advance`);
+    const chunk: ChunkResult = runSync(sql, readChunk({ table, after, maxRows: limit, maxBytes: Infinity }));
+    text += chunk.sql;
+    if (chunk.rows > 0) keys.push(chunk.lastKey!);
+    after = chunk.lastKey;
+    if (chunk.done) return { text, keys };
   }
 }
 
@@ -84,7 +45,7 @@ function dumpRows(db: Database, table: TablePlan, limit: number): { text: string
 function restore(table: TablePlan, text: string): { db: Database; statements: string[] } {
   const db = openDatabase();
   db.run(table.createSql);
-  const statements = splitStatements(text);
+  const statements = splitStatements(text).map((s) => `${s.sql};`);
   for (const statement of statements) {
     expect(Buffer.byteLength(statement, "utf8"), statement.slice(0, 120)).toBeLessThanOrEqual(MAX_STATEMENT_BYTES);
     db.run(statement);
@@ -122,19 +83,20 @@ function roundTrip(source: Database, table: TablePlan, limit = 2): string[] {
   return statements;
 }
 
-class NulText {
+/** TEXT given by its bytes, which need not be valid UTF-8. */
+class TextBytes {
   constructor(readonly bytes: Uint8Array) {}
 }
 class SqlExpression {
   constructor(readonly sql: string) {}
 }
-type Value = string | number | null | Uint8Array | NulText | SqlExpression;
+type Value = string | number | null | Uint8Array | TextBytes | SqlExpression;
 
 function insert(db: Database, table: string, columns: string[], values: Value[]): void {
   const params: (string | number | null | Uint8Array)[] = [];
   const placeholders = values.map((value) => {
     if (value instanceof SqlExpression) return value.sql;
-    if (value instanceof NulText) {
+    if (value instanceof TextBytes) {
       params.push(value.bytes);
       return "CAST(? AS TEXT)";
     }
@@ -161,11 +123,11 @@ function randomBytes(length: number, seed: number): Uint8Array {
 }
 
 /** UTF-8 text with NUL bytes in it, which quote() would cut short. */
-function nulText(bytes: number): NulText {
+function nulText(bytes: number): TextBytes {
   const unit = encoder.encode("a\0b'c 😀\0");
   const out = new Uint8Array(Math.floor(bytes / unit.length) * unit.length);
   for (let i = 0; i < out.length; i += unit.length) out.set(unit, i);
-  return new NulText(out);
+  return new TextBytes(out);
 }
 
 const KB150 = 150_000;
@@ -302,15 +264,12 @@ describe("a whole dump restores in a correct SQLite", () => {
     insert(source, "items", ["name", "price", "big", "raw"], [nulText(11), new SqlExpression("1e999"), 0, new SqlExpression("10.0")]);
     insert(source, "items", ["id", "name", "price"], [1000, "last", new SqlExpression("-1e999")]);
 
-    const sequences = rows(source, "SELECT name, quote(seq) FROM sqlite_sequence").map(([name, seq]) => ({
-      name: String(name),
-      seq: String(seq),
-    }));
+    const sequenceRows = runSync(asSqlDatabase(source).sql, sequences());
     const objects = rows(source, "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE type <> 'table' ORDER BY rowid").map(
       ([type, name, tableName, sql]) => ({ type, name, tableName, sql }) as Parameters<typeof dumpFooter>[2][number],
     );
     const text =
-      DUMP_HEADER + createTableStatement(table) + dumpRows(source, table, 3).text + dumpFooter({ rows: sequences, onlyTables: null }, [], objects);
+      DUMP_HEADER + createTableStatement(table) + dumpRows(source, table, 3).text + dumpFooter({ rows: sequenceRows, onlyTables: null }, [], objects);
 
     expect(text).toContain("CAST(X'610062276320F09F988000' AS TEXT)"); // quote() would stop at the NUL
     const target = openDatabase();
@@ -509,5 +468,93 @@ describe("rows larger than one statement", { timeout: 60_000 }, () => {
     insert(source, "by_real", ["k", "body"], [1 / 3, text150k]);
     insert(source, "by_real", ["k", "body"], [0.1, text150k]);
     roundTrip(source, table);
+  });
+});
+
+/** TEXT from hex bytes. */
+function textHex(hex: string): TextBytes {
+  return new TextBytes(Uint8Array.from(Buffer.from(hex, "hex")));
+}
+
+/** About `bytes` bytes of text that is not valid UTF-8: a stray FF, an encoded surrogate, a cut sequence, quotes. */
+function invalidText(bytes: number): TextBytes {
+  const unit = Buffer.concat([Buffer.from("ok ' "), Buffer.from("FF20EDA080C3A920E282", "hex"), Buffer.from("'';\n")]);
+  const out = new Uint8Array(Math.max(1, Math.floor(bytes / unit.length)) * unit.length);
+  for (let i = 0; i < out.length; i += unit.length) out.set(unit, i);
+  return new TextBytes(out);
+}
+
+/** A new database holding the planned table, empty. */
+function sourceTable(plan: Parameters<typeof tablePlan>[0]): { source: Database; table: TablePlan } {
+  const source = openDatabase();
+  const table = tablePlan(plan);
+  source.run(table.createSql);
+  return { source, table };
+}
+
+describe("text that is not valid UTF-8", { timeout: 60_000 }, () => {
+  it("writes such text as its bytes and keeps a real U+FFFD as text", () => {
+    const { source, table } = sourceTable({
+      name: "t",
+      createSql: "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT, w)",
+      columns: ["id", "v", "w"],
+    });
+    const cases = ["FF", "61EDA08062", "E282", "C0AF", "F4908080", "EFBFBD", "EFBFBDFF", "27FF27", "0DFF"];
+    for (const hex of cases) insert(source, "t", ["v", "w"], [textHex(hex), textHex(hex)]);
+    insert(source, "t", ["v", "w"], ["plain \uFFFD text", null]);
+    const { text } = dumpRows(source, table, 3);
+    expect(text).toContain("VALUES(1,CAST(X'FF' AS TEXT),CAST(X'FF' AS TEXT));");
+    expect(text).toContain("VALUES(2,CAST(X'61EDA08062' AS TEXT),");
+    expect(text).toContain("VALUES(6,'\uFFFD','\uFFFD');"); // valid UTF-8: the literal is exact
+    expect(text).toContain("VALUES(10,'plain \uFFFD text',NULL);");
+    roundTrip(source, table);
+    expect(rows(source, "SELECT count(*) FROM t WHERE typeof(v) = 'text'")).toEqual([[cases.length + 1]]);
+  });
+
+  it("keeps such text exact in rows split into an INSERT and UPDATEs, and in values read in pieces", () => {
+    const { source, table } = sourceTable({
+      name: "big",
+      createSql: "CREATE TABLE big(id INTEGER PRIMARY KEY, a TEXT, b, s TEXT)",
+      columns: ["id", "a", "b", "s"],
+      columnTypes: ["INTEGER", "TEXT", "", "TEXT"],
+    });
+    insert(source, "big", ["a", "b", "s"], [invalidText(KB150), "small", textHex("FF")]);
+    insert(source, "big", ["a", "b", "s"], [invalidText(MB1_5), invalidText(KB150), null]);
+    insert(source, "big", ["a", "b", "s"], [null, invalidText(11), "x"]);
+    const statements = roundTrip(source, table);
+    expect(statements.filter((s) => s.startsWith("UPDATE")).length).toBeGreaterThan(10);
+  });
+
+  it("keeps such text exact in a STRICT table whose split TEXT values are appended as text", () => {
+    const { source, table } = sourceTable({
+      name: "strict_t",
+      createSql: "CREATE TABLE strict_t(id INTEGER PRIMARY KEY, t TEXT) STRICT",
+      columns: ["id", "t"],
+      columnTypes: ["INTEGER", "TEXT"],
+      strict: true,
+    });
+    insert(source, "strict_t", ["t"], [invalidText(KB150)]);
+    insert(source, "strict_t", ["t"], [invalidText(20)]);
+    roundTrip(source, table);
+  });
+
+  it("pages a WITHOUT ROWID table by text keys that are not valid UTF-8, without repeats or gaps", () => {
+    const { source, table } = sourceTable({
+      name: "keyed",
+      createSql: "CREATE TABLE keyed(name TEXT, part INTEGER, body TEXT, PRIMARY KEY(name, part)) WITHOUT ROWID",
+      columns: ["name", "part", "body"],
+      columnTypes: ["TEXT", "INTEGER", "TEXT"],
+      key: { kind: "primaryKey", columns: ["name", "part"] },
+    });
+    // FF and FE both reach JavaScript as U+FFFD: only their bytes tell the keys apart.
+    for (const name of ["FF", "FE", "EFBFBD", "61FF", "61FE", "62"]) {
+      for (const part of [1, 2]) insert(source, "keyed", ["name", "part", "body"], [textHex(name), part, textHex(name)]);
+    }
+    insert(source, "keyed", ["name", "part", "body"], [textHex("FD"), 1, invalidText(KB150)]);
+    for (const limit of [1, 2, 5]) {
+      const { keys } = dumpRows(source, table, limit);
+      if (limit === 1) expect(keys).toHaveLength(13);
+      roundTrip(source, table, limit);
+    }
   });
 });

@@ -69,7 +69,11 @@ export interface SqlJsDatabase extends SqlDatabase {
 
 /** A new sql.js database behind SqlDatabase; `file` opens the bytes of an existing database. */
 export function sqlJsDatabase(file?: Uint8Array): SqlJsDatabase {
-  const db = openDatabase(file);
+  return asSqlDatabase(openDatabase(file));
+}
+
+/** An open sql.js database behind SqlDatabase. */
+export function asSqlDatabase(db: Database): SqlJsDatabase {
   const kv = new Map<string, unknown>();
   let depth = 0;
   return {

@@ -479,3 +479,82 @@ describe("DatabaseObject restore batches", () => {
     expect(await target.beginRestore("r1", "empty")).toMatchObject({ ok: false, reason: expect.stringContaining("has 2 tables or views") });
   });
 });
+
+describe("TEXT that is not valid UTF-8", () => {
+  /** Bytes, with strings as UTF-8 and numbers as raw bytes. */
+  const bytesOf = (...parts: Array<string | number[]>) => {
+    const chunks = parts.map((p) => (typeof p === "string" ? encoder.encode(p) : Uint8Array.from(p)));
+    const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+    let at = 0;
+    for (const chunk of chunks) out.set(chunk, (at += chunk.length) - chunk.length);
+    return out;
+  };
+  const replacementCharacters = (text: string) => text.split("\uFFFD").length - 1;
+
+  it.each(["do", "r2"] as const)("is dumped (%s) as its bytes, and the dump restores every byte", async (storage) => {
+    const source = uniqueName("invalid-utf8");
+    await seed(source, [
+      "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT, w)",
+      "CREATE TABLE kv (k TEXT PRIMARY KEY, v TEXT) WITHOUT ROWID",
+      `INSERT INTO t (v, w) VALUES (CAST(X'FF' AS TEXT), 1), (CAST(X'61EDA08062' AS TEXT), CAST(X'E282' AS TEXT)),
+         (CAST(X'EFBFBD' AS TEXT), CAST(X'2720FF27' AS TEXT)), (CAST(X'EFBFBDFF' AS TEXT), NULL),
+         (CAST(X'61FF' || printf('%.*c', 150000, 'y') AS TEXT), NULL),
+         (CAST(X'FE' || printf('%.*c', 600000, 'z') || X'C0AF' AS TEXT), CAST(X'F4908080' AS TEXT))`,
+      // FF and FE both reach JavaScript as U+FFFD: only their bytes tell the keys apart.
+      `INSERT INTO kv VALUES (CAST(X'FF' AS TEXT), 'a'), (CAST(X'FE' AS TEXT), CAST(X'FE' || printf('%.*c', 120000, 'k') AS TEXT)),
+         (CAST(X'61FF' AS TEXT), CAST(X'ED' AS TEXT)), ('b', 'plain')`,
+    ]);
+    const dump = await dumpFile(source, { storage });
+    const text = decoder.decode(dump.bytes);
+    expect(text).toContain(`INSERT INTO "t"("id","v","w") VALUES(1,CAST(X'FF' AS TEXT),1);`);
+    expect(text).toContain(`VALUES(2,CAST(X'61EDA08062' AS TEXT),CAST(X'E282' AS TEXT));`);
+    expect(text).toContain(`INSERT INTO "kv"("k","v") VALUES(CAST(X'FF' AS TEXT),'a');`);
+    expect(text).toContain(`UPDATE "kv" SET "v"=`); // the 120 KB value is split, found again by its key's bytes
+    // The only U+FFFD in the file is the one that is really in the data (row 3, valid UTF-8).
+    expect(text).toContain("VALUES(3,'\uFFFD',CAST(X'2720FF27' AS TEXT));");
+    expect(replacementCharacters(text)).toBe(1);
+
+    const target = uniqueName("invalid-utf8-copy");
+    const status = await runRestore(await restoreFromDump(target, { dumpId: dump.dumpId, sliceBytes: 65536 }));
+    expect(status.status, status.error ?? "").toBe("completed");
+    await expectSameDatabase(target, source);
+    expect(await query(target, "SELECT hex(v) AS v FROM t WHERE id = 2")).toEqual([{ v: "61EDA08062" }]);
+    expect(sameBytes((await dumpFile(target, { storage })).bytes, dump.bytes)).toBe(true);
+  });
+
+  it("restores a file in sqlite3 .dump's shape, raw bytes inside string literals, every byte, across slices", async () => {
+    const big = "x".repeat(5000);
+    const body = bytesOf(
+      "PRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;\nCREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);\n",
+      "INSERT INTO t VALUES(1,'", [0xff], "');\n",
+      "INSERT INTO t VALUES(2,'a", [0xed, 0xa0, 0x80], "b');\n",
+      "INSERT INTO t VALUES(3,'", [0xe2, 0x82], "');\n",
+      "INSERT INTO t VALUES(4,'it''s ", [0xef, 0xbf, 0xbd], " ok');\n",
+      "INSERT INTO t VALUES(5,replace(replace('", [0x41, 0xff], "\\r\\nB','\\r',char(13)),'\\n',char(10)));\n",
+      `INSERT INTO t VALUES(6,'${big}`, [0xfe], `${big}');\n`,
+      "COMMIT;\n",
+    );
+    const target = uniqueName("invalid-utf8-upload");
+    const status = await runRestore(await restoreUpload(target, body, "application/sql", "&sliceBytes=4096"));
+    expect(status.status, status.error ?? "").toBe("completed");
+    expect(status.progress).toMatchObject({ bytesRead: body.length, totalBytes: body.length, statementsApplied: 7 });
+    const hex = (text: string) => [...encoder.encode(text)].map((b) => b.toString(16).padStart(2, "0")).join("").toUpperCase();
+    const bigHex = `${hex(big)}FE${hex(big)}`;
+    expect(await query(target, `SELECT id, typeof(v) AS type, CASE WHEN id = 6 THEN hex(v) = '${bigHex}' ELSE hex(v) END AS v FROM t ORDER BY id`)).toEqual([
+      { id: 1, type: "text", v: "FF" },
+      { id: 2, type: "text", v: "61EDA08062" },
+      { id: 3, type: "text", v: "E282" },
+      { id: 4, type: "text", v: `${hex("it's ")}EFBFBD${hex(" ok")}` },
+      { id: 5, type: "text", v: "41FF0D0A42" },
+      { id: 6, type: "text", v: 1 },
+    ]);
+  });
+
+  it("fails a restore whose file has such bytes outside a string literal, with the statement's place", async () => {
+    const body = bytesOf("CREATE TABLE ok (a);\nCREATE TABLE t (v TEXT DEFAULT '", [0xff], "');\n");
+    const target = uniqueName("invalid-utf8-refused");
+    const status = await runRestore(await restoreUpload(target, body, "application/sql"), "errored");
+    expect(status.status).toBe("failed");
+    expect(status.error).toMatch(/not valid UTF-8 text: statement at line 2 \(byte 21\)/);
+  });
+});

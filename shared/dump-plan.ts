@@ -1,0 +1,121 @@
+// What a dump will contain: the user tables in parents-first order with how each is read, and the
+// indexes, views and triggers written after the data. Written as query programs (query-program.ts).
+
+import type { SequenceRow } from "./dump-sql";
+import { selectAll, selectOne, type QueryProgram } from "./query-program";
+import { ftsContentMode, isInternalTable, parentsFirst, type TableDependencies } from "./schema-order";
+import { quoteIdentifier } from "./sql-text";
+import type { DumpPlan, SchemaObject, TablePlan } from "./types";
+
+export interface ListedTable {
+  type: string;
+  /** WITHOUT ROWID */
+  wr: number;
+  strict: number;
+}
+
+/** The plan of a dump of every user table; `databaseSize` is reported with it, for estimates. */
+export function* dumpPlan(database: string, databaseSize: number): QueryProgram<DumpPlan> {
+  const listed = yield* selectAll<[string, string, number, number]>(
+    "SELECT name, type, wr, strict FROM pragma_table_list WHERE schema = 'main'",
+  );
+  const kinds = new Map<string, ListedTable>(listed.map(([name, type, wr, strict]) => [name, { type, wr, strict }]));
+  const master = (
+    yield* selectAll<[string, string, string, string | null]>("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY rowid")
+  ).map(([type, name, tableName, sql]) => ({ type, name, tableName, sql }));
+  const tableRows = master.filter((m) => {
+    const kind = kinds.get(m.name)?.type;
+    return m.type === "table" && m.sql && !isInternalTable(m.name) && (kind === "table" || kind === "virtual");
+  });
+  const tables = new Map<string, TablePlan>();
+  const dependencies: TableDependencies[] = [];
+  for (const m of tableRows) {
+    tables.set(m.name, yield* tablePlan(m.name, m.sql!, kinds.get(m.name)!));
+    const references = yield* selectAll<[string]>('SELECT "table" FROM pragma_foreign_key_list(?)', m.name);
+    dependencies.push({ name: m.name, references: references.map(([table]) => table) });
+  }
+  // Views first, then triggers, then indexes, as sqlite3's .dump writes them.
+  const typeRank = { view: 0, trigger: 1, index: 2 } as const;
+  const objects: SchemaObject[] = master
+    .filter((m) => (m.type === "index" || m.type === "view" || m.type === "trigger") && m.sql)
+    .filter((m) => !isInternalTable(m.tableName) && (m.type === "view" || tables.has(m.tableName)))
+    .map((m) => ({ type: m.type as SchemaObject["type"], name: m.name, tableName: m.tableName, sql: m.sql! }))
+    .sort((a, b) => typeRank[a.type] - typeRank[b.type]);
+  return {
+    database,
+    tables: parentsFirst(dependencies).map((name) => tables.get(name)!),
+    objects,
+    hasSequenceTable: master.some((m) => m.name === "sqlite_sequence"),
+    databaseSize,
+  };
+}
+
+/** How one table is read: its inserted columns (no hidden or generated ones), key and content. */
+export function* tablePlan(name: string, createSql: string, listed: ListedTable): QueryProgram<TablePlan> {
+  const columns = (
+    yield* selectAll<[string, string, number, number]>("SELECT name, type, pk, hidden FROM pragma_table_xinfo(?) ORDER BY cid", name)
+  ).map(([name, type, pk, hidden]) => ({ name, type, pk, hidden }));
+  const virtual = listed.type === "virtual";
+  const withoutRowid = listed.wr === 1;
+  const inserted = columns.filter((c) => c.hidden === 0);
+  const pkColumns = columns.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk);
+  const names = new Set(columns.map((c) => c.name.toLowerCase()));
+  const rowidAlias =
+    !withoutRowid && !virtual && pkColumns.length === 1 && pkColumns[0].type.toUpperCase() === "INTEGER";
+  const content = virtual ? ftsContentMode(createSql) : "rows";
+  const table: TablePlan = {
+    name,
+    createSql,
+    virtual,
+    strict: listed.strict === 1,
+    columns: inserted.map((c) => c.name),
+    columnTypes: inserted.map((c) => c.type.toUpperCase()),
+    insertRowid: false,
+    key: { kind: "rowid", column: "rowid" },
+    content,
+    estimatedRows: 0,
+  };
+  if (withoutRowid) {
+    table.key = { kind: "primaryKey", columns: pkColumns.map((c) => c.name) };
+  } else {
+    const rowidName = ["rowid", "_rowid_", "oid"].find((n) => !names.has(n));
+    if (!rowidName) throw new Error(`table ${name}: columns named rowid, _rowid_ and oid hide its rowid`);
+    table.key = { kind: "rowid", column: rowidName };
+    table.insertRowid = !rowidAlias && (!virtual || /USING\s+fts/i.test(createSql));
+  }
+  if (content === "rows") Object.assign(table, yield* estimateRows(table));
+  return table;
+}
+
+/** A cheap row estimate: the rowid range where there is one (two index probes), else a count. */
+function* estimateRows(table: TablePlan): QueryProgram<Pick<TablePlan, "estimatedRows" | "minRowid" | "maxRowid">> {
+  const from = `FROM ${quoteIdentifier(table.name)}`;
+  if (table.key.kind === "rowid" && !table.virtual) {
+    const [lo, hi] = yield* selectOne<[number | null, number | null]>(`SELECT min(rowid), max(rowid) ${from}`);
+    if (lo === null || hi === null) return { estimatedRows: 0 };
+    return { minRowid: lo, maxRowid: hi, estimatedRows: hi - lo + 1 };
+  }
+  const [count] = yield* selectOne<[number]>(`SELECT count(*) ${from}`);
+  return { estimatedRows: count };
+}
+
+/**
+ * User tables (plain and virtual) and, when asked, views. pragma_table_list tells FTS shadow tables
+ * apart from user tables, sqlite_master does not.
+ */
+export function* userTableNames(withViews = false): QueryProgram<string[]> {
+  const types = withViews ? "'table', 'virtual', 'view'" : "'table', 'virtual'";
+  const rows = yield* selectAll<[string]>(`SELECT name FROM pragma_table_list WHERE schema = 'main' AND type IN (${types})`);
+  return rows.map(([name]) => name).filter((name) => !isInternalTable(name));
+}
+
+/** Names a dump's tables/excludeTables options may use: user tables and views. */
+export function tableAndViewNames(): QueryProgram<string[]> {
+  return userTableNames(true);
+}
+
+/** sqlite_sequence rows, with exact integers. */
+export function* sequences(): QueryProgram<SequenceRow[]> {
+  const rows = yield* selectAll<[string, string]>("SELECT name, quote(seq) FROM sqlite_sequence ORDER BY rowid");
+  return rows.map(([name, seq]) => ({ name, seq }));
+}

@@ -1,0 +1,112 @@
+// Reading a table's rows as exact SQL text, a chunk at a time, as a query program
+// (query-program.ts). Run it in one synchronous call (runSync) so that no write lands between its
+// queries: the follow-up reads below find rows again by key or by position.
+
+import {
+  chunkSelect,
+  insertColumns,
+  insertPrefix,
+  keyColumns,
+  keyMatch,
+  largeValueLiteral,
+  largeValueQueries,
+  literalBytes,
+  rowStatements,
+  rowsAfter,
+} from "./dump-sql";
+import { select, selectOne, type QueryProgram } from "./query-program";
+import { realLiteral } from "./real-literal";
+import type { SqlValue } from "./sql-handle";
+import { LARGE_VALUE_BYTES, quoteIdentifier } from "./sql-text";
+import type { ChunkRequest, ChunkResult, KeyCursor, TablePlan } from "./types";
+
+/**
+ * A TEXT value that is not valid UTF-8 reaches JavaScript with U+FFFD in place of its bad bytes.
+ * A literal with U+FFFD is therefore checked against the value's bytes.
+ */
+const REPLACEMENT_CHARACTER = "\uFFFD";
+
+/** The next rows of a table after `after`, as INSERT statements, up to `maxRows` rows or `maxBytes` of text. */
+export function* readChunk(request: ChunkRequest): QueryProgram<ChunkResult> {
+  const { table, after, maxRows, maxBytes } = request;
+  const query = chunkSelect(table, after, maxRows);
+  const prefix = insertPrefix(table);
+  const parts: string[] = [];
+  let bytes = 0;
+  let rows = 0;
+  let lastKey: KeyCursor | null = after;
+  let stoppedEarly = false;
+  for (const raw of yield* select(query.sql, ...query.params)) {
+    const key = yield* exactKey(table, lastKey, raw.slice(0, query.keyWidth) as KeyCursor);
+    const literals = yield* exactLiterals(table, key, raw.slice(query.keyWidth));
+    const text = rowStatements(table, prefix, literals, key);
+    parts.push(text);
+    bytes += text.length;
+    rows += 1;
+    lastKey = key;
+    if (bytes >= maxBytes) {
+      stoppedEarly = true;
+      break;
+    }
+  }
+  return { sql: parts.join(""), rows, bytes, lastKey, done: !stoppedEarly && rows < maxRows };
+}
+
+/**
+ * The literal of every inserted column: REALs are written here, values too large for quote() are
+ * read in pieces, and text whose literal may have lost bytes is checked against its bytes.
+ */
+function* exactLiterals(table: TablePlan, key: KeyCursor, values: SqlValue[]): QueryProgram<string[]> {
+  const columns = insertColumns(table);
+  const literals: string[] = [];
+  const unsure: number[] = [];
+  for (const [i, value] of values.entries()) {
+    if (value === null) literals.push(yield* readLargeValue(table, columns[i], key));
+    else if (typeof value === "number") literals.push(realLiteral(value));
+    else {
+      const literal = value as string;
+      if (literal.includes(REPLACEMENT_CHARACTER)) unsure.push(i);
+      literals.push(literal);
+    }
+  }
+  if (unsure.length === 0) return literals;
+  const where = `FROM ${quoteIdentifier(table.name)} WHERE ${keyMatch(table, key)}`;
+  const hexes = yield* selectOne<string[]>(`SELECT ${unsure.map((i) => hexOf(columns[i])).join(", ")} ${where}`);
+  unsure.forEach((i, j) => (literals[i] = exactText(literals[i], hexes[j])));
+  return literals;
+}
+
+/**
+ * The row's key literals, exact. A text key that lost bytes cannot find its own row again, so its
+ * bytes are read from the first row after the previous key: the same row, within one synchronous read.
+ */
+function* exactKey(table: TablePlan, previous: KeyCursor | null, key: KeyCursor): QueryProgram<KeyCursor> {
+  const unsure = key.flatMap((value, i) => (typeof value === "string" && value.includes(REPLACEMENT_CHARACTER) ? [i] : []));
+  if (unsure.length === 0) return key;
+  const columns = keyColumns(table);
+  const { from, params } = rowsAfter(table, previous);
+  const hexes = yield* selectOne<string[]>(`SELECT ${unsure.map((i) => hexOf(columns[i])).join(", ")} ${from} LIMIT 1`, ...params);
+  const exact = [...key];
+  unsure.forEach((i, j) => (exact[i] = exactText(key[i] as string, hexes[j])));
+  return exact;
+}
+
+function hexOf(column: string): string {
+  return `hex(CAST(${quoteIdentifier(column)} AS BLOB))`;
+}
+
+/** The text literal when it holds the value's bytes (a real U+FFFD), else the bytes themselves. */
+function exactText(literal: string, hex: string): string {
+  return literalBytes(literal).hex === hex ? literal : largeValueLiteral("text", hex);
+}
+
+/** The literal of a TEXT or BLOB too large for quote(), read as hex in pieces. */
+function* readLargeValue(table: TablePlan, column: string, key: KeyCursor): QueryProgram<string> {
+  const queries = largeValueQueries(table, column, key);
+  const [type, bytes] = yield* selectOne<[string, number]>(queries.info);
+  let hex = "";
+  for (let start = 1; start <= bytes; start += LARGE_VALUE_BYTES) {
+    hex += (yield* selectOne<[string]>(queries.piece, start, LARGE_VALUE_BYTES))[0];
+  }
+  return largeValueLiteral(type, hex);
+}
