@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Api } from "./api.mjs";
-import { DEFAULT_URL, EXIT_CODES_LINE, PROGRAM, commandHelp, parseCommandLine } from "./args.mjs";
+import { COMMON_OPTIONS, DEFAULT_URL, EXIT_CODES_LINE, PROGRAM, commandHelp, parseCommandLine } from "./args.mjs";
 import { dumpCommand, downloadCommand } from "./commands/dump.mjs";
 import { cancelCommand, listCommand, pauseCommand, resumeCommand, statusCommand } from "./commands/jobs.mjs";
 import { restoreCommand } from "./commands/restore.mjs";
@@ -65,7 +65,7 @@ export async function main(argv, io = {}) {
   };
   process.on("SIGINT", onSigint);
   try {
-    const [name, ...rest] = argv;
+    const [name, ...rest] = commandFirst(argv);
     if (name === undefined || name === "--help" || name === "-h" || name === "help") {
       const topic = name === "help" ? rest[0] : undefined;
       const command = topic === undefined ? undefined : findCommand(topic);
@@ -117,8 +117,28 @@ function report(out, error) {
   }
 }
 
+/**
+ * `do-sqlite-dump --url URL list` as well as `do-sqlite-dump list --url URL`: common options given
+ * before the command are moved after it.
+ * @param {string[]} argv
+ */
+function commandFirst(argv) {
+  const takesValue = new Set(
+    Object.entries(COMMON_OPTIONS)
+      .filter(([, spec]) => spec.type === "string")
+      .flatMap(([name, spec]) => [`--${name}`, ...(spec.short ? [`-${spec.short}`] : [])]),
+  );
+  let i = 0;
+  while (i < argv.length && argv[i].startsWith("-") && !["-h", "--help", "--version"].includes(argv[i])) {
+    i += takesValue.has(argv[i]) ? 2 : 1;
+  }
+  if (i === 0 || i >= argv.length) return argv;
+  return [argv[i], ...argv.slice(0, i), ...argv.slice(i + 1)];
+}
+
 /** @param {string} name */
 function findCommand(name) {
+  if (name.startsWith("-")) throw usageError(`no command given; the commands are ${COMMANDS.map((c) => c.name).join(", ")} (see \`${PROGRAM} --help\`)`);
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) throw usageError(`unknown command "${name}"; the commands are ${COMMANDS.map((c) => c.name).join(", ")} (see \`${PROGRAM} --help\`)`);
   return command;

@@ -360,6 +360,10 @@ describe("do-sqlite-dump, the command-line client", () => {
     const dump = await cli(["status", UNKNOWN_DUMP, "--json"]);
     expect(dump.code).toBe(5);
     expect(jsonOf(dump)).toMatchObject({ ok: false, exitCode: 5, kind: "not_found", error: `no dump with id ${UNKNOWN_DUMP}` });
+    // Common options may also come before the command.
+    const optionsFirst = await cli(["--json", "-d", SOURCE, "status", UNKNOWN_DUMP]);
+    expect(optionsFirst.code).toBe(5);
+    expect(jsonOf(optionsFirst)).toMatchObject({ ok: false, kind: "not_found" });
     const restore = await cli(["cancel", `restore-${UNKNOWN_DUMP}`]);
     expect(restore.code).toBe(5);
     const download = await cli(["download", UNKNOWN_DUMP, "-o", join(work.dir, "unknown.sql")]);
@@ -373,6 +377,7 @@ describe("do-sqlite-dump, the command-line client", () => {
   it("exits 2 for usage errors, and for options the service refuses", async () => {
     const cases: [string[], RegExp][] = [
       [["frobnicate"], /unknown command "frobnicate"/],
+      [["--quiet"], /no command given/],
       [["dump", "--tabels", "a"], /Unknown option '--tabels'.*do-sqlite-dump dump --help/],
       [["dump", "--breathing-ms", "soon"], /--breathing-ms must be a whole number/],
       [["dump", "--schema-only", "--data-only"], /--schema-only and --data-only exclude each other/],
