@@ -15,7 +15,7 @@ import {
   snapshotHeldBytes,
 } from "../../shared/snapshot";
 import { seededRandom } from "../random";
-import { beginCapturing, planTables, readContent, SnapshotReader, type Instant } from "./snapshot-harness";
+import { beginCapturing, planTables, readContent, SnapshotReader, type Instant } from "../snapshot-harness";
 import { sqlJsDatabase, type SqlJsDatabase } from "./sqljs-database";
 
 type Write = string | ((db: SqlJsDatabase) => void);

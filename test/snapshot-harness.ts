@@ -1,12 +1,13 @@
 // Drives shared/snapshot.ts the way a dump does: plan the tables, begin the snapshot while capturing the
-// database's content in the same call, then read chunk after chunk (advance, check, merged read) while
-// the test writes between the reads.
+// database's content in the same call, then read chunk after chunk (check, advance, merged read) while
+// the test writes between the reads. No imports beyond shared/: the unit (sql.js) and workers (Durable
+// Object) projects both use it.
 
-import { chunkSelect, largeValueLiteral, largeValueQueries, type SequenceRow } from "../../shared/dump-sql";
-import { realLiteral } from "../../shared/real-literal";
-import { ftsContentMode } from "../../shared/schema-order";
-import type { SqlDatabase, SqlValue } from "../../shared/sql-handle";
-import { LARGE_VALUE_BYTES } from "../../shared/sql-text";
+import { chunkSelect, largeValueLiteral, largeValueQueries, type SequenceRow } from "../shared/dump-sql";
+import { realLiteral } from "../shared/real-literal";
+import { ftsContentMode } from "../shared/schema-order";
+import type { SqlDatabase, SqlValue } from "../shared/sql-handle";
+import { LARGE_VALUE_BYTES } from "../shared/sql-text";
 import {
   advanceSnapshot,
   beginSnapshot,
@@ -14,8 +15,8 @@ import {
   snapshotChunkSelect,
   snapshotLargeValueQueries,
   type SnapshotStart,
-} from "../../shared/snapshot";
-import type { KeyCursor, TablePlan } from "../../shared/types";
+} from "../shared/snapshot";
+import type { KeyCursor, TablePlan } from "../shared/types";
 
 /** Plans every user table of the database, as the dump's plan does (creation order). */
 export function planTables(db: SqlDatabase): TablePlan[] {
@@ -126,11 +127,16 @@ export class SnapshotReader {
   private tableIndex = 0;
   private after: KeyCursor | null = null;
   private previousTableDone = false;
+  private steps = 0;
+  /** A dump of the instant takes at most this many steps; a wrong read that keeps finding rows would not stop. */
+  private readonly maxSteps: number;
 
   constructor(
     private readonly db: SqlDatabase,
     private readonly instant: Instant,
   ) {
+    const rows = [...instant.content.values()].reduce((sum, table) => sum + table.length, 0);
+    this.maxSteps = rows + instant.plans.length + 1;
     this.skipTablesWithoutRows();
   }
 
@@ -145,6 +151,7 @@ export class SnapshotReader {
   /** One chunk step: finish the previous table if it ended, advance, check, read. */
   step(limit: number): LiteralRow[] {
     if (this.finished) return [];
+    if (++this.steps > this.maxSteps) throw new Error(`the reads found more rows than the snapshot has (${this.maxSteps} steps)`);
     if (this.previousTableDone) {
       advanceSnapshot(this.db, this.snapshotId, this.tableIndex - 1, "done");
       this.previousTableDone = false;
