@@ -102,8 +102,11 @@ function beyondCursor(table: SnapshotTable, state: string, keys: string[]): stri
   );
 }
 
+/** A Durable Object refuses tables of more columns. */
+export const MAX_TABLE_COLUMNS = 100;
+
 /** Columns of the side table: its key (rowid tables), the present flag, then the row's columns. */
-function sideColumns(table: SnapshotTable, plan: TablePlan): string[] {
+export function sideColumns(table: SnapshotTable, plan: TablePlan): string[] {
   const key = plan.key.kind === "rowid" ? table.sideKeyColumns : [];
   return [...key, table.presentColumn, ...plan.columns];
 }

@@ -13,7 +13,9 @@ import {
   createTrigger,
   cursorColumns,
   freshName,
+  MAX_TABLE_COLUMNS,
   moveCursor,
+  sideColumns,
   SNAPSHOT_PREFIX,
   snapshotObjectPrefix,
   stateTableName,
@@ -77,6 +79,12 @@ export function beginSnapshot(
     const created = [state];
     const snapshotTables = tables.map((plan, index) => {
       const table = describeTable(db, snapshotId, plan, index, maxCopiedRows);
+      if (table.side && sideColumns(table, plan).length > MAX_TABLE_COLUMNS) {
+        throw new SnapshotError(
+          `table ${q(plan.name)} has ${plan.columns.length} columns: a snapshot of it needs a side table of ` +
+            `${sideColumns(table, plan).length}, more than the ${MAX_TABLE_COLUMNS} a Durable Object allows; dump with "snapshot": false`,
+        );
+      }
       if (table.side) {
         db.sql.exec(createSideTable(table, plan));
         created.push(table.side);

@@ -462,6 +462,16 @@ describe("snapshot objects and bookkeeping", () => {
     expect(() => beginSnapshot(db, "not ok!", [])).toThrow(/letters or digits/);
   });
 
+  it("refuses, naming it, a table too wide for a side table in a Durable Object, and creates nothing", () => {
+    const columns = (n: number) => Array.from({ length: n }, (_, i) => `c${i}`).join(", ");
+    const db = database(`CREATE TABLE fits(id INTEGER PRIMARY KEY, ${columns(97)}); CREATE TABLE wide(${columns(99)})`);
+    expect(() => beginSnapshot(db, "wide", planTables(db))).toThrow(
+      'table "wide" has 99 columns: a snapshot of it needs a side table of 101, more than the 100 a Durable Object allows; dump with "snapshot": false',
+    );
+    expect(listSnapshots(db)).toEqual([]);
+    expect(beginSnapshot(db, "fits", planTables(db).slice(0, 1)).tables[0].method).toBe("copy-on-write");
+  });
+
   it("indexTerms reads the terms of a CREATE INDEX", () => {
     expect(indexTerms(`CREATE UNIQUE INDEX "a(b" ON t(lower(name), "x,y" COLLATE NOCASE DESC, substr(a, 1, 2)) WHERE a > ','`)).toEqual([
       "lower(name)",
