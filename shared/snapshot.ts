@@ -30,8 +30,22 @@ import {
 export { snapshotChunkSelect, snapshotLargeValueQueries, SNAPSHOT_PREFIX } from "./snapshot-sql";
 export type { SnapshotMethod, SnapshotTable } from "./snapshot-sql";
 
-/** Virtual tables with at most this many rows are copied at the instant; larger ones are read live. */
-export const VIRTUAL_COPY_MAX_ROWS = 10_000;
+/**
+ * Small tables are copied whole at the instant instead of getting triggers: a copy costs little, while
+ * every trigger and side table is a schema object that makes the next DDL slower (SQLite scans
+ * sqlite_master for each), so 1,000 tables with triggers take seconds to begin and end. Virtual tables
+ * cannot have triggers: copied within these limits, read live beyond them.
+ */
+export interface CopyLimits {
+  /** Most rows of a copied table. */
+  maxRows: number;
+  /** Most bytes of values of a copied table. */
+  maxBytes: number;
+  /** Most bytes copied for the whole snapshot. */
+  totalBytes: number;
+}
+
+export const DEFAULT_COPY_LIMITS: CopyLimits = { maxRows: 10_000, maxBytes: 4 * 1024 * 1024, totalBytes: 32 * 1024 * 1024 };
 
 export interface SnapshotStart {
   snapshotId: string;
@@ -64,10 +78,10 @@ export function beginSnapshot(
   db: SqlDatabase,
   snapshotId: string,
   tables: TablePlan[],
-  options: { virtualCopyMaxRows?: number } = {},
+  copyLimits: Partial<CopyLimits> = {},
 ): SnapshotStart {
   checkId(snapshotId);
-  const maxCopiedRows = options.virtualCopyMaxRows ?? VIRTUAL_COPY_MAX_ROWS;
+  const limits = { ...DEFAULT_COPY_LIMITS, ...copyLimits };
   return db.transactionSync(() => {
     dropObjects(db, snapshotId);
     const state = stateTableName(snapshotId);
@@ -78,7 +92,7 @@ export function beginSnapshot(
     );
     const created = [state];
     const snapshotTables = tables.map((plan, index) => {
-      const table = describeTable(db, snapshotId, plan, index, maxCopiedRows);
+      const table = describeTable(db, snapshotId, plan, index, limits);
       if (table.side && sideColumns(table, plan).length > MAX_TABLE_COLUMNS) {
         throw new SnapshotError(
           `table ${q(plan.name)} has ${plan.columns.length} columns: a snapshot of it needs a side table of ` +
@@ -96,22 +110,25 @@ export function beginSnapshot(
         for (const role of triggerRoles(context)) db.sql.exec(createTrigger(snapshotId, table, plan, context, role));
         created.push(...table.triggers);
       }
-      const fingerprint = table.method === "copy-on-write" ? schemaFingerprint(db, table) : null;
+      return table;
+    });
+    const master = masterByTable(db);
+    for (const table of snapshotTables) {
+      const fingerprint = table.method === "copy-on-write" ? schemaFingerprint(db, table, master) : null;
       db.sql.exec(
         `INSERT INTO ${q(state)}(t, name, done, fingerprint, ref) VALUES (?, ?, 0, ?, ?)`,
-        index,
-        plan.name,
+        table.index,
+        table.name,
         fingerprint,
         JSON.stringify(table),
       );
-      return table;
-    });
+    }
     return { snapshotId, tables: snapshotTables, sequences: readSequences(db), created };
   });
 }
 
-function describeTable(db: SqlDatabase, snapshotId: string, plan: TablePlan, index: number, maxCopiedRows: number): SnapshotTable {
-  const method = snapshotMethod(db, plan, maxCopiedRows);
+function describeTable(db: SqlDatabase, snapshotId: string, plan: TablePlan, index: number, limits: CopyLimits): SnapshotTable {
+  const method = snapshotMethod(db, plan, limits);
   const taken = [...plan.columns, ...(plan.key.kind === "rowid" ? [plan.key.column] : [])];
   const keyColumns = plan.key.kind === "rowid" ? [plan.key.column] : plan.key.columns;
   const withSide = method === "copy-on-write" || method === "copied";
@@ -128,14 +145,23 @@ function describeTable(db: SqlDatabase, snapshotId: string, plan: TablePlan, ind
   };
 }
 
-function snapshotMethod(db: SqlDatabase, plan: TablePlan, maxCopiedRows: number): SnapshotMethod {
-  if (!plan.virtual) return "copy-on-write";
+/** Copies small tables (spending `limits.totalBytes` down as it goes), triggers the others. */
+function snapshotMethod(db: SqlDatabase, plan: TablePlan, limits: CopyLimits): SnapshotMethod {
   if (plan.content === "rebuild") return "rebuilt";
   if (plan.content === "none") return "no-content";
-  const rows = db.sql
-    .exec<{ n: number }>(`SELECT count(*) AS n FROM (SELECT 1 FROM ${q(plan.name)} LIMIT ${maxCopiedRows + 1})`)
-    .one().n;
-  return rows <= maxCopiedRows ? "copied" : "live";
+  const bytes = plan.columns.map((c) => `coalesce(length(CAST(${q(c)} AS BLOB)), 0)`).join(" + ");
+  const size = db.sql
+    .exec<{ rows: number; bytes: number | null }>(
+      `SELECT count(*) AS rows, sum(${bytes}) AS bytes FROM (SELECT ${plan.columns.map(q).join(", ")} ` +
+        `FROM ${q(plan.name)} LIMIT ${limits.maxRows + 1})`,
+    )
+    .one();
+  const copyBytes = size.bytes ?? 0;
+  if (size.rows <= limits.maxRows && copyBytes <= Math.min(limits.maxBytes, limits.totalBytes)) {
+    limits.totalBytes -= copyBytes;
+    return "copied";
+  }
+  return plan.virtual ? "live" : "copy-on-write";
 }
 
 /** Collations of a WITHOUT ROWID table's key: those of its primary key index, which decide key equality. */
@@ -281,24 +307,46 @@ export function checkSnapshotSchema(db: SqlDatabase, snapshotId: string, tableIn
 type SchemaEntry = [type: string, name: string, sql: string | null];
 
 /** The table's definition, its UNIQUE indexes, and the snapshot's triggers and side table, as JSON. */
-function schemaFingerprint(db: SqlDatabase, table: SnapshotTable): string {
+function schemaFingerprint(db: SqlDatabase, table: SnapshotTable, master?: Map<string, MasterRow[]>): string {
   const unique = new Set(
     db.sql
       .exec<{ name: string }>(`SELECT name FROM pragma_index_list(?) WHERE "unique" = 1`, table.name)
       .toArray()
       .map((r) => r.name),
   );
-  const entries = db.sql
-    .exec<{ type: string; name: string; sql: string | null }>(
-      "SELECT type, name, sql FROM sqlite_master WHERE tbl_name IN (?, ?) ORDER BY type, name",
-      table.name,
-      table.side,
-    )
-    .toArray()
+  const rows = master
+    ? [...(master.get(table.name) ?? []), ...(master.get(table.side!) ?? [])]
+    : readMaster(db, "WHERE tbl_name IN (?, ?)", table.name, table.side);
+  const entries = rows
     .filter((m) => m.type === "table" || (m.type === "index" && unique.has(m.name)) || table.triggers.includes(m.name))
+    .sort((a, b) => (a.type === b.type ? compareText(a.name, b.name) : compareText(a.type, b.type)))
     .map((m): SchemaEntry => [m.type, m.name, m.sql]);
   return JSON.stringify(entries);
 }
+
+interface MasterRow {
+  type: string;
+  name: string;
+  tbl_name: string;
+  sql: string | null;
+}
+
+function readMaster(db: SqlDatabase, where: string, ...bindings: unknown[]): MasterRow[] {
+  return db.sql.exec<MasterRow & Record<string, string | null>>(`SELECT type, name, tbl_name, sql FROM sqlite_master ${where}`, ...bindings).toArray();
+}
+
+/** sqlite_master read once and grouped by table: one scan for every table's fingerprint at the start. */
+function masterByTable(db: SqlDatabase): Map<string, MasterRow[]> {
+  const byTable = new Map<string, MasterRow[]>();
+  for (const row of readMaster(db, "")) {
+    const rows = byTable.get(row.tbl_name);
+    if (rows) rows.push(row);
+    else byTable.set(row.tbl_name, [row]);
+  }
+  return byTable;
+}
+
+const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** What changed between two fingerprints, in words. */
 function schemaChange(before: SchemaEntry[], after: SchemaEntry[], table: SnapshotTable): string {
@@ -421,7 +469,7 @@ export function snapshotExceptions(tables: SnapshotTable[]): string[] {
     .filter((t) => t.method === "live")
     .map(
       (t) =>
-        `virtual table ${q(t.name)} cannot have triggers and had too many rows to copy at the snapshot instant: ` +
+        `virtual table ${q(t.name)} cannot have triggers and was too large to copy at the snapshot instant: ` +
         "its rows are read as they are when each chunk is read, not as of the snapshot",
     );
 }

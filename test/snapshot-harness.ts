@@ -5,7 +5,7 @@
 
 import { chunkSelect, largeValueLiteral, largeValueQueries, type SequenceRow } from "../shared/dump-sql";
 import { realLiteral } from "../shared/real-literal";
-import { ftsContentMode } from "../shared/schema-order";
+import { ftsContentMode, isInternalTable } from "../shared/schema-order";
 import type { SqlDatabase, SqlValue } from "../shared/sql-handle";
 import { LARGE_VALUE_BYTES } from "../shared/sql-text";
 import {
@@ -14,6 +14,7 @@ import {
   checkSnapshotSchema,
   snapshotChunkSelect,
   snapshotLargeValueQueries,
+  type CopyLimits,
   type SnapshotStart,
 } from "../shared/snapshot";
 import type { KeyCursor, TablePlan } from "../shared/types";
@@ -23,10 +24,10 @@ export function planTables(db: SqlDatabase): TablePlan[] {
   const tables = db.sql
     .exec<{ name: string; type: string; wr: number; strict: number; sql: string }>(
       "SELECT l.name, l.type, l.wr, l.strict, m.sql FROM pragma_table_list AS l JOIN sqlite_master AS m ON m.name = l.name " +
-        "WHERE l.schema = 'main' AND l.type IN ('table', 'virtual') AND l.name NOT LIKE 'sqlite%' " +
-        "AND l.name NOT LIKE '\\_dumpsnap\\_%' ESCAPE '\\' ORDER BY m.rowid",
+        "WHERE l.schema = 'main' AND l.type IN ('table', 'virtual') ORDER BY m.rowid",
     )
-    .toArray();
+    .toArray()
+    .filter((t) => !isInternalTable(t.name));
   return tables.map((t) => {
     const columns = db.sql
       .exec<{ name: string; type: string; pk: number; hidden: number }>("SELECT * FROM pragma_table_xinfo(?)", t.name)
@@ -112,12 +113,12 @@ export interface Instant {
 }
 
 /** Plans, captures the content and begins the snapshot in one synchronous call: one instant. */
-export function beginCapturing(db: SqlDatabase, snapshotId: string, options?: { virtualCopyMaxRows?: number }): Instant {
+export function beginCapturing(db: SqlDatabase, snapshotId: string, copyLimits?: Partial<CopyLimits>): Instant {
   return db.transactionSync(() => {
     const plans = planTables(db);
     const content = readContent(db, plans);
     const sequences = readSequences(db);
-    return { plans, content, sequences, start: beginSnapshot(db, snapshotId, plans, options) };
+    return { plans, content, sequences, start: beginSnapshot(db, snapshotId, plans, copyLimits) };
   });
 }
 

@@ -13,12 +13,16 @@ import {
   SnapshotError,
   snapshotExceptions,
   snapshotHeldBytes,
+  type CopyLimits,
 } from "../../shared/snapshot";
 import { seededRandom } from "../random";
 import { beginCapturing, planTables, readContent, SnapshotReader, type Instant } from "../snapshot-harness";
 import { sqlJsDatabase, type SqlJsDatabase } from "./sqljs-database";
 
 type Write = string | ((db: SqlJsDatabase) => void);
+
+/** Copy no table at the instant, so that every table gets the triggers under test. */
+const NO_COPIES = { totalBytes: -1 };
 
 function database(schemaAndRows: string): SqlJsDatabase {
   const db = sqlJsDatabase();
@@ -36,8 +40,12 @@ function run(db: SqlJsDatabase, write: Write | undefined): void {
  * Begins snapshot `id`, runs writes[0] before the first read and writes[j] after the j-th chunk read of
  * `limit` rows, and returns what the reads gave next to the instant's content.
  */
-function dumpWhileWriting(db: SqlJsDatabase, writes: Write[], limit = 2, id = "s1"): { instant: Instant; reader: SnapshotReader } {
-  const instant = beginCapturing(db, id);
+function dumpWhileWriting(db: SqlJsDatabase, writes: Write[], limit = 2): { instant: Instant; reader: SnapshotReader } {
+  return dumpWhileWritingWith(db, NO_COPIES, writes, limit);
+}
+
+function dumpWhileWritingWith(db: SqlJsDatabase, copyLimits: Partial<CopyLimits>, writes: Write[], limit = 2): { instant: Instant; reader: SnapshotReader } {
+  const instant = beginCapturing(db, "s1", copyLimits);
   const reader = new SnapshotReader(db, instant);
   let next = 0;
   run(db, writes[next++]);
@@ -242,7 +250,7 @@ describe("a snapshot read while the database is written equals the database at t
     const db = database(`
       CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT, u TEXT UNIQUE);
       INSERT INTO t VALUES ${rowsSql(10, (i) => `(${i}, 'v${i}', 'u${i}')`)};`);
-    const instant = beginCapturing(db, "retry");
+    const instant = beginCapturing(db, "retry", NO_COPIES);
     const reader = new SnapshotReader(db, instant);
     reader.step(3);
     const first = reader.read(3);
@@ -258,11 +266,11 @@ describe("a snapshot read while the database is written equals the database at t
     const db = database(`
       CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT UNIQUE);
       INSERT INTO t VALUES ${rowsSql(10, (i) => `(${i}, 'v${i}')`)};`);
-    const first = beginCapturing(db, "one");
+    const first = beginCapturing(db, "one", NO_COPIES);
     const firstReader = new SnapshotReader(db, first);
     firstReader.step(2);
     db.sql.exec("UPDATE t SET v = 'w' || id WHERE id % 2 = 0; DELETE FROM t WHERE id = 7");
-    const second = beginCapturing(db, "two");
+    const second = beginCapturing(db, "two", NO_COPIES);
     const secondReader = new SnapshotReader(db, second);
     expect(second.plans.map((p) => p.name)).toEqual(["t"]);
     let turn = 0;
@@ -314,7 +322,8 @@ describe("a snapshot read while the database is written equals the database at t
           // A constraint failed (a foreign key, say): the transaction rolled back, trigger writes included.
         }
       });
-      const instant = beginCapturing(db, `seed${seed}`);
+      // Odd seeds: triggers on every table. Even seeds: the tables of at most 30 rows are copied instead.
+      const instant = beginCapturing(db, `seed${seed}`, seed % 2 ? NO_COPIES : { maxRows: 30 });
       const reader = new SnapshotReader(db, instant);
       let next = 0;
       while (!reader.finished) {
@@ -345,7 +354,7 @@ describe("schema changes during a snapshot", () => {
   ]) {
     it(`${change}: the next read fails with an error that names the table and says to retry`, () => {
       const db = database(schema);
-      const reader = new SnapshotReader(db, beginCapturing(db, "s1"));
+      const reader = new SnapshotReader(db, beginCapturing(db, "s1", NO_COPIES));
       reader.step(2);
       db.sql.exec(change);
       let error: unknown;
@@ -369,7 +378,7 @@ describe("schema changes during a snapshot", () => {
 
   it("a snapshot ended under a dump makes the next read fail clearly", () => {
     const db = database(schema);
-    const reader = new SnapshotReader(db, beginCapturing(db, "s1"));
+    const reader = new SnapshotReader(db, beginCapturing(db, "s1", NO_COPIES));
     reader.step(2);
     endSnapshot(db, "s1");
     expect(() => reader.step(2)).toThrow(/snapshot s1 no longer exists .*retry the dump/);
@@ -384,7 +393,7 @@ describe("snapshot objects and bookkeeping", () => {
       CREATE VIRTUAL TABLE docs USING fts4(body);
       INSERT INTO t VALUES (1, 'a'); INSERT INTO docs(body) VALUES ('hello');`);
     const schemaBefore = db.sql.exec("SELECT type, name, sql FROM sqlite_master ORDER BY name").toArray();
-    const start = beginSnapshot(db, "gone", planTables(db));
+    const start = beginSnapshot(db, "gone", planTables(db), NO_COPIES);
     expect(start.created.length).toBeGreaterThan(5);
     expect(listSnapshots(db)).toEqual(["gone"]);
     db.sql.exec("UPDATE t SET v = 'b'; DELETE FROM k");
@@ -397,9 +406,9 @@ describe("snapshot objects and bookkeeping", () => {
 
   it("beginning an existing id again replaces it with a new instant", () => {
     const db = database("CREATE TABLE t(id INTEGER PRIMARY KEY, v); INSERT INTO t VALUES (1, 'a'), (2, 'b')");
-    const first = beginSnapshot(db, "again", planTables(db));
+    const first = beginSnapshot(db, "again", planTables(db), NO_COPIES);
     db.sql.exec("UPDATE t SET v = 'changed'");
-    const second = beginCapturing(db, "again");
+    const second = beginCapturing(db, "again", NO_COPIES);
     expect(second.start.created).toEqual(first.created);
     const reader = new SnapshotReader(db, second);
     while (!reader.finished) reader.step(1);
@@ -409,7 +418,7 @@ describe("snapshot objects and bookkeeping", () => {
   it("counts the bytes held by saved rows and frees them as the cursor passes and when a table is done", () => {
     const db = database("CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB)");
     for (let i = 1; i <= 20; i++) db.sql.exec("INSERT INTO t VALUES (?, zeroblob(1000))", i);
-    beginSnapshot(db, "held", planTables(db));
+    beginSnapshot(db, "held", planTables(db), NO_COPIES);
     expect(snapshotHeldBytes(db, "held")).toBe(0);
     db.sql.exec("UPDATE t SET v = zeroblob(10)");
     const held = snapshotHeldBytes(db, "held");
@@ -426,6 +435,15 @@ describe("snapshot objects and bookkeeping", () => {
     expect(() => advanceSnapshot(db, "held", 0, ["11"])).toThrow(/already finished/);
   });
 
+  it("copies small tables within the byte budget and triggers the others", () => {
+    const db = database(`
+      CREATE TABLE a(v); CREATE TABLE b(v); CREATE TABLE c(v);
+      INSERT INTO a VALUES (zeroblob(1000)); INSERT INTO b VALUES (zeroblob(1000)); INSERT INTO c VALUES (zeroblob(1000));`);
+    const result = dumpWhileWritingWith(db, { totalBytes: 2500 }, ["UPDATE a SET v = 1; UPDATE c SET v = 2", "DELETE FROM b"]);
+    expect(result.instant.start.tables.map((t) => t.method)).toEqual(["copied", "copied", "copy-on-write"]);
+    expectSnapshot(db, result);
+  });
+
   it("copies small virtual tables at the instant, reads large ones live and says so, skips rebuilt ones", () => {
     const db = database(`
       CREATE VIRTUAL TABLE small USING fts4(body);
@@ -435,15 +453,15 @@ describe("snapshot objects and bookkeeping", () => {
       INSERT INTO small(body) VALUES ${rowsSql(5, (i) => `('small ${i}')`)};
       INSERT INTO large(body) VALUES ${rowsSql(8, (i) => `('large ${i}')`)};
       INSERT INTO content VALUES (1, 'one');`);
-    const instant = beginCapturing(db, "vt", { virtualCopyMaxRows: 5 });
+    const instant = beginCapturing(db, "vt", { maxRows: 5 });
     expect(instant.start.tables.map((t) => [t.name, t.method])).toEqual([
       ["small", "copied"],
       ["large", "live"],
-      ["content", "copy-on-write"],
+      ["content", "copied"],
       ["indexed", "rebuilt"],
     ]);
     expect(snapshotExceptions(instant.start.tables)).toEqual([
-      'virtual table "large" cannot have triggers and had too many rows to copy at the snapshot instant: ' +
+      'virtual table "large" cannot have triggers and was too large to copy at the snapshot instant: ' +
         "its rows are read as they are when each chunk is read, not as of the snapshot",
     ]);
     const reader = new SnapshotReader(db, instant);
@@ -469,7 +487,7 @@ describe("snapshot objects and bookkeeping", () => {
       'table "wide" has 99 columns: a snapshot of it needs a side table of 101, more than the 100 a Durable Object allows; dump with "snapshot": false',
     );
     expect(listSnapshots(db)).toEqual([]);
-    expect(beginSnapshot(db, "fits", planTables(db).slice(0, 1)).tables[0].method).toBe("copy-on-write");
+    expect(beginSnapshot(db, "fits", planTables(db).slice(0, 1), NO_COPIES).tables[0].method).toBe("copy-on-write");
   });
 
   it("indexTerms reads the terms of a CREATE INDEX", () => {
