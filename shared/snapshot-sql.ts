@@ -105,6 +105,11 @@ function beyondCursor(table: SnapshotTable, state: string, keys: string[]): stri
 /** A Durable Object refuses tables of more columns. */
 export const MAX_TABLE_COLUMNS = 100;
 
+/** True while the table is not finished: the rows a write touches may still be read. */
+function tableActive(table: SnapshotTable, state: string): string {
+  return `(SELECT s.done = 0 FROM ${q(state)} AS s WHERE s.t = ${table.index})`;
+}
+
 /** Columns of the side table: its key (rowid tables), the present flag, then the row's columns. */
 export function sideColumns(table: SnapshotTable, plan: TablePlan): string[] {
   const key = plan.key.kind === "rowid" ? table.sideKeyColumns : [];
@@ -225,10 +230,10 @@ export function createTrigger(
     case "updateUnique": {
       const of = updateOfColumns(context);
       const target = of ? `UPDATE OF ${of.map(q).join(", ")}` : "UPDATE";
-      return `CREATE TRIGGER ${name} BEFORE ${target} ON ${on} FOR EACH ROW ${body(saveUniqueConflicts(table, plan, context))}`;
+      return `CREATE TRIGGER ${name} BEFORE ${target} ON ${on} FOR EACH ROW WHEN ${tableActive(table, state)} ${body(saveUniqueConflicts(table, plan, context))}`;
     }
     case "insert":
-      return `CREATE TRIGGER ${name} BEFORE INSERT ON ${on} FOR EACH ROW ${body([
+      return `CREATE TRIGGER ${name} BEFORE INSERT ON ${on} FOR EACH ROW WHEN ${tableActive(table, state)} ${body([
         saveKeys(table, plan, state, newKey),
         ...saveUniqueConflicts(table, plan, context),
       ])}`;

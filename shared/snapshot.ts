@@ -57,6 +57,13 @@ export interface SnapshotStart {
   created: string[];
 }
 
+/** The snapshot id of a dump: its id without the dashes (letters and digits only). */
+export function snapshotIdForDump(dumpId: string): string {
+  const id = dumpId.replace(/[^A-Za-z0-9]/g, "");
+  checkId(id);
+  return id;
+}
+
 /** A snapshot cannot go on: its objects are gone, or a table changed under it. The message says which. */
 export class SnapshotError extends Error {
   override name = "SnapshotError";

@@ -13,6 +13,7 @@ import {
   SnapshotError,
   snapshotExceptions,
   snapshotHeldBytes,
+  snapshotIdForDump,
   type CopyLimits,
 } from "../../shared/snapshot";
 import { seededRandom } from "../random";
@@ -64,18 +65,32 @@ function expectSnapshot(db: SqlJsDatabase, { instant, reader }: { instant: Insta
   expect(readContent(db, instant.plans), "the writes changed the database").not.toEqual(instant.content);
 }
 
+/** One case: the schema and rows, then writes between chunk reads of 2 rows; the reads must equal the instant. */
+function snapshotCase(name: string, schemaAndRows: string, writes: Write[]): void {
+  it(name, () => {
+    const db = database(schemaAndRows);
+    expectSnapshot(db, dumpWhileWriting(db, writes));
+  });
+}
+
+/** Moves money between two accounts; the application's triggers keep the ledger and the total. */
+function move(from: number, to: number, amount: number): string {
+  return `UPDATE account SET balance = balance - ${amount} WHERE id = ${from}; UPDATE account SET balance = balance + ${amount} WHERE id = ${to}`;
+}
+
 function rowsSql(count: number, row: (i: number) => string): string {
   return Array.from({ length: count }, (_, i) => row(i + 1)).join(", ");
 }
 
 describe("a snapshot read while the database is written equals the database at the instant", () => {
-  it("follows UPDATEs that change the rowid or the INTEGER PRIMARY KEY, in both directions across the cursor", () => {
-    const db = database(`
-      CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);
-      INSERT INTO t VALUES ${rowsSql(12, (i) => `(${i}, 'v${i}')`)};
-      CREATE TABLE r(v TEXT);
-      INSERT INTO r(rowid, v) VALUES ${rowsSql(12, (i) => `(${i * 10}, 'r${i}')`)};`);
-    const result = dumpWhileWriting(db, [
+  snapshotCase(
+    "follows UPDATEs that change the rowid or the INTEGER PRIMARY KEY, in both directions across the cursor",
+    `
+    CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);
+    INSERT INTO t VALUES ${rowsSql(12, (i) => `(${i}, 'v${i}')`)};
+    CREATE TABLE r(v TEXT);
+    INSERT INTO r(rowid, v) VALUES ${rowsSql(12, (i) => `(${i * 10}, 'r${i}')`)};`,
+    [
       "UPDATE t SET id = 20 WHERE id = 9; UPDATE r SET rowid = 5 WHERE rowid = 110",
       "UPDATE t SET id = -1 WHERE id = 8",
       "UPDATE t SET id = 30 WHERE id = 1; UPDATE t SET id = 0 WHERE id = 3; UPDATE t SET id = 9 WHERE id = 4",
@@ -83,36 +98,36 @@ describe("a snapshot read while the database is written equals the database at t
       "UPDATE r SET rowid = 1 WHERE rowid = 120; UPDATE r SET rowid = 200 WHERE rowid = 10",
       "UPDATE r SET rowid = 25 WHERE rowid = 90; UPDATE r SET rowid = 95 WHERE rowid = 30",
       "UPDATE r SET rowid = rowid + 1000",
-    ]);
-    expectSnapshot(db, result);
-  });
+    ],
+  );
 
-  it("keeps a row that is deleted and inserted again with the same key", () => {
-    const db = database(`
-      CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);
-      INSERT INTO t VALUES ${rowsSql(10, (i) => `(${i}, 'v${i}')`)};
-      CREATE TABLE r(v TEXT);
-      INSERT INTO r(v) VALUES ${rowsSql(10, (i) => `('r${i}')`)};`);
-    const result = dumpWhileWriting(db, [
+  snapshotCase(
+    "keeps a row that is deleted and inserted again with the same key",
+    `
+    CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);
+    INSERT INTO t VALUES ${rowsSql(10, (i) => `(${i}, 'v${i}')`)};
+    CREATE TABLE r(v TEXT);
+    INSERT INTO r(v) VALUES ${rowsSql(10, (i) => `('r${i}')`)};`,
+    [
       "DELETE FROM t WHERE id = 7; INSERT INTO t VALUES (7, 'again'); DELETE FROM r WHERE rowid = 10",
       "DELETE FROM t WHERE id = 2; INSERT INTO t VALUES (2, 'again')",
       "DELETE FROM t WHERE id = 4; INSERT INTO t VALUES (4, 'again'); DELETE FROM t WHERE id = 9; INSERT INTO t VALUES (9, 'x')",
       "INSERT INTO r(v) VALUES ('reuses rowid 10')",
       "DELETE FROM r WHERE rowid = 8; INSERT INTO r(rowid, v) VALUES (8, 'again')",
-    ]);
-    expectSnapshot(db, result);
-  });
+    ],
+  );
 
-  it("keeps rows that INSERT OR REPLACE, REPLACE, UPSERT and UPDATE OR REPLACE delete through the key or another UNIQUE index", () => {
-    const db = database(`
-      CREATE TABLE u(id INTEGER PRIMARY KEY, email TEXT UNIQUE, n INTEGER);
-      INSERT INTO u VALUES ${rowsSql(12, (i) => `(${i}, 'e${i}', ${i})`)};
-      CREATE TABLE w(code TEXT PRIMARY KEY, k TEXT UNIQUE ON CONFLICT REPLACE COLLATE NOCASE, n);
-      INSERT INTO w VALUES ${rowsSql(8, (i) => `('c${i}', 'k${i}', ${i})`)};
-      CREATE TABLE x(id INTEGER PRIMARY KEY, name TEXT, active INTEGER);
-      CREATE UNIQUE INDEX x_lower ON x(lower(name)) WHERE active;
-      INSERT INTO x VALUES ${rowsSql(8, (i) => `(${i}, 'N${i}', 1)`)};`);
-    const result = dumpWhileWriting(db, [
+  snapshotCase(
+    "keeps rows that INSERT OR REPLACE, REPLACE, UPSERT and UPDATE OR REPLACE delete through the key or another UNIQUE index",
+    `
+    CREATE TABLE u(id INTEGER PRIMARY KEY, email TEXT UNIQUE, n INTEGER);
+    INSERT INTO u VALUES ${rowsSql(12, (i) => `(${i}, 'e${i}', ${i})`)};
+    CREATE TABLE w(code TEXT PRIMARY KEY, k TEXT UNIQUE ON CONFLICT REPLACE COLLATE NOCASE, n);
+    INSERT INTO w VALUES ${rowsSql(8, (i) => `('c${i}', 'k${i}', ${i})`)};
+    CREATE TABLE x(id INTEGER PRIMARY KEY, name TEXT, active INTEGER);
+    CREATE UNIQUE INDEX x_lower ON x(lower(name)) WHERE active;
+    INSERT INTO x VALUES ${rowsSql(8, (i) => `(${i}, 'N${i}', 1)`)};`,
+    [
       "INSERT OR REPLACE INTO u VALUES (8, 'x8', 0); INSERT OR REPLACE INTO u VALUES (50, 'e9', 1)",
       "INSERT INTO u VALUES (7, 'e7b', 5) ON CONFLICT(id) DO UPDATE SET n = n + 100",
       "INSERT INTO u VALUES (60, 'e6', 5) ON CONFLICT(email) DO UPDATE SET n = n + 100; REPLACE INTO u VALUES (1, 'e10', 2)",
@@ -120,28 +135,27 @@ describe("a snapshot read while the database is written equals the database at t
       "INSERT OR REPLACE INTO w VALUES ('c8', 'k1', 9); UPDATE w SET k = 'K6' WHERE code = 'c2'",
       "INSERT OR REPLACE INTO x VALUES (20, 'n7', 1); UPDATE OR REPLACE x SET name = 'N8' WHERE id = 1",
       "UPDATE x SET active = 0 WHERE id = 5; INSERT INTO x VALUES (21, 'n5', 1); UPDATE OR REPLACE x SET active = 1 WHERE id = 5",
-    ]);
-    expectSnapshot(db, result);
-  });
+    ],
+  );
 
-  it("keeps children that ON DELETE CASCADE and ON UPDATE CASCADE change, parents and children both dumped", () => {
-    const db = database(`
-      CREATE TABLE parent(id INTEGER PRIMARY KEY, code TEXT UNIQUE);
-      CREATE TABLE child(id INTEGER PRIMARY KEY, code TEXT REFERENCES parent(code) ON DELETE CASCADE ON UPDATE CASCADE, v);
-      CREATE TABLE nullable(id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent(id) ON DELETE SET NULL);
-      INSERT INTO parent VALUES ${rowsSql(6, (i) => `(${i}, 'p${i}')`)};
-      INSERT INTO child VALUES ${rowsSql(12, (i) => `(${i}, 'p${((i - 1) % 6) + 1}', ${i})`)};
-      INSERT INTO nullable VALUES ${rowsSql(6, (i) => `(${i}, ${i})`)};`);
-    const result = dumpWhileWriting(db, [
+  snapshotCase(
+    "keeps children that ON DELETE CASCADE and ON UPDATE CASCADE change, parents and children both dumped",
+    `
+    CREATE TABLE parent(id INTEGER PRIMARY KEY, code TEXT UNIQUE);
+    CREATE TABLE child(id INTEGER PRIMARY KEY, code TEXT REFERENCES parent(code) ON DELETE CASCADE ON UPDATE CASCADE, v);
+    CREATE TABLE nullable(id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent(id) ON DELETE SET NULL);
+    INSERT INTO parent VALUES ${rowsSql(6, (i) => `(${i}, 'p${i}')`)};
+    INSERT INTO child VALUES ${rowsSql(12, (i) => `(${i}, 'p${((i - 1) % 6) + 1}', ${i})`)};
+    INSERT INTO nullable VALUES ${rowsSql(6, (i) => `(${i}, ${i})`)};`,
+    [
       "DELETE FROM parent WHERE id = 5",
       "UPDATE parent SET code = 'p3b' WHERE id = 3",
       "INSERT OR REPLACE INTO parent VALUES (1, 'p1new')", // REPLACE deletes parent 1: its children cascade
       "DELETE FROM parent WHERE id = 2; UPDATE parent SET code = 'p4b' WHERE id = 4",
       "DELETE FROM parent WHERE id = 6",
       "UPDATE parent SET code = 'p3c' WHERE id = 3",
-    ]);
-    expectSnapshot(db, result);
-  });
+    ],
+  );
 
   it("reads WITHOUT ROWID tables with composite keys, NOCASE and REAL key columns", () => {
     const reals = [0.1, 1 / 3, -2.5e-300, 1e22, 5e-324, 123456789.125];
@@ -176,40 +190,39 @@ describe("a snapshot read while the database is written equals the database at t
     expect(result.instant.start.sequences).toEqual([{ name: "a", seq: "8" }]);
   });
 
-  it("reads tables with virtual and stored generated columns, one of them UNIQUE", () => {
-    const db = database(`
-      CREATE TABLE g(id INTEGER PRIMARY KEY, x INTEGER, twice AS (x * 2) VIRTUAL, label TEXT AS ('x' || x) STORED UNIQUE, note);
-      INSERT INTO g(id, x, note) VALUES ${rowsSql(10, (i) => `(${i}, ${i}, 'n${i}')`)};`);
-    const result = dumpWhileWriting(db, [
+  snapshotCase(
+    "reads tables with virtual and stored generated columns, one of them UNIQUE",
+    `
+    CREATE TABLE g(id INTEGER PRIMARY KEY, x INTEGER, twice AS (x * 2) VIRTUAL, label TEXT AS ('x' || x) STORED UNIQUE, note);
+    INSERT INTO g(id, x, note) VALUES ${rowsSql(10, (i) => `(${i}, ${i}, 'n${i}')`)};`,
+    [
       "UPDATE g SET x = x + 100 WHERE id > 6",
       "UPDATE OR REPLACE g SET x = 9 WHERE id = 3", // label x9 now conflicts with row 9's... which moved to x109
       "UPDATE OR REPLACE g SET x = 10 WHERE id = 1; INSERT OR REPLACE INTO g(id, x) VALUES (50, 5)",
       "DELETE FROM g WHERE id = 6; UPDATE g SET note = 'changed'",
-    ]);
-    expectSnapshot(db, result);
-  });
+    ],
+  );
 
-  it("follows the application's own triggers that write to other dumped tables", () => {
-    const db = database(`
-      CREATE TABLE account(id INTEGER PRIMARY KEY, balance INTEGER, touched INTEGER DEFAULT 0);
-      CREATE TABLE ledger(id INTEGER PRIMARY KEY AUTOINCREMENT, account INTEGER, delta INTEGER);
-      CREATE TABLE total(id INTEGER PRIMARY KEY CHECK (id = 1), sum INTEGER);
-      INSERT INTO account(id, balance) VALUES ${rowsSql(10, (i) => `(${i}, 100)`)};
-      INSERT INTO total VALUES (1, 1000);
-      CREATE TRIGGER account_moves AFTER UPDATE OF balance ON account BEGIN
-        INSERT INTO ledger(account, delta) VALUES (NEW.id, NEW.balance - OLD.balance);
-        UPDATE total SET sum = sum + NEW.balance - OLD.balance;
-        UPDATE account SET touched = touched + 1 WHERE id = NEW.id;
-      END;
-      CREATE TRIGGER account_closes BEFORE DELETE ON account BEGIN
-        UPDATE total SET sum = sum - OLD.balance;
-        DELETE FROM ledger WHERE account = OLD.id;
-      END;
-      UPDATE account SET balance = 90 WHERE id = 1;
-      UPDATE account SET balance = 110 WHERE id = 2;`);
-    const move = (from: number, to: number, amount: number) =>
-      `UPDATE account SET balance = balance - ${amount} WHERE id = ${from}; UPDATE account SET balance = balance + ${amount} WHERE id = ${to}`;
-    const result = dumpWhileWriting(db, [
+  snapshotCase(
+    "follows the application's own triggers that write to other dumped tables",
+    `
+    CREATE TABLE account(id INTEGER PRIMARY KEY, balance INTEGER, touched INTEGER DEFAULT 0);
+    CREATE TABLE ledger(id INTEGER PRIMARY KEY AUTOINCREMENT, account INTEGER, delta INTEGER);
+    CREATE TABLE total(id INTEGER PRIMARY KEY CHECK (id = 1), sum INTEGER);
+    INSERT INTO account(id, balance) VALUES ${rowsSql(10, (i) => `(${i}, 100)`)};
+    INSERT INTO total VALUES (1, 1000);
+    CREATE TRIGGER account_moves AFTER UPDATE OF balance ON account BEGIN
+      INSERT INTO ledger(account, delta) VALUES (NEW.id, NEW.balance - OLD.balance);
+      UPDATE total SET sum = sum + NEW.balance - OLD.balance;
+      UPDATE account SET touched = touched + 1 WHERE id = NEW.id;
+    END;
+    CREATE TRIGGER account_closes BEFORE DELETE ON account BEGIN
+      UPDATE total SET sum = sum - OLD.balance;
+      DELETE FROM ledger WHERE account = OLD.id;
+    END;
+    UPDATE account SET balance = 90 WHERE id = 1;
+    UPDATE account SET balance = 110 WHERE id = 2;`,
+    [
       move(9, 1, 5),
       move(2, 10, 7),
       "DELETE FROM account WHERE id = 2",
@@ -217,9 +230,8 @@ describe("a snapshot read while the database is written equals the database at t
       "DELETE FROM account WHERE id = 9",
       move(1, 4, 2),
       move(5, 6, 3),
-    ]);
-    expectSnapshot(db, result);
-  });
+    ],
+  );
 
   it("reads BLOB and TEXT values over 1 MB through the large-value queries, saved images included", () => {
     const big = (seed: number) => {
@@ -376,6 +388,14 @@ describe("schema changes during a snapshot", () => {
     expectSnapshot(db, result);
   });
 
+  it("ALTER TABLE DROP COLUMN is refused while the table's triggers use the column, and works after the snapshot", () => {
+    const db = database(schema);
+    beginSnapshot(db, "s1", planTables(db), NO_COPIES);
+    expect(() => db.sql.exec("ALTER TABLE t DROP COLUMN v")).toThrow(/_dumpsnap_s1_0_/);
+    endSnapshot(db, "s1");
+    db.sql.exec("ALTER TABLE t DROP COLUMN v");
+  });
+
   it("a snapshot ended under a dump makes the next read fail clearly", () => {
     const db = database(schema);
     const reader = new SnapshotReader(db, beginCapturing(db, "s1", NO_COPIES));
@@ -478,6 +498,7 @@ describe("snapshot objects and bookkeeping", () => {
     expect(checkSnapshotSchema(db, "ok", 1)).toEqual(start.tables[1]);
     expect(start.tables[1].collations).toEqual(["RTRIM"]);
     expect(() => beginSnapshot(db, "not ok!", [])).toThrow(/letters or digits/);
+    expect(snapshotIdForDump("20261125-093000-1a2b3c4d")).toBe("202611250930001a2b3c4d");
   });
 
   it("refuses, naming it, a table too wide for a side table in a Durable Object, and creates nothing", () => {
