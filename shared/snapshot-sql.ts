@@ -2,9 +2,11 @@
 // merge them with the live rows. Pure: shared/snapshot.ts runs it against a database.
 //
 // Invariant kept by the triggers: for a key k of table T beyond T's dump cursor, if k is not in T's side
-// table then T's current row for k is its row at the snapshot instant. So "save k" (INSERT OR IGNORE k's
-// current state: its row, or "absent") is correct at any time while k is beyond the cursor, and a read of
-// the keys after the cursor is: live rows not in the side table, plus the side table's present rows.
+// table then T's current row for k is its row at the snapshot instant. So "save k" (record k's current
+// state, its row or "absent", unless k is recorded already) is correct at any time while k is beyond the
+// cursor, and a read of the keys after the cursor is: live rows not in the side table, plus the side
+// table's present rows. Small tables, and virtual tables (which cannot have triggers), are copied whole
+// at the instant instead.
 
 import { chunkSelect, insertColumns, largeValueQueries } from "./dump-sql";
 import { realLiteral } from "./real-literal";
@@ -17,7 +19,7 @@ export const SNAPSHOT_PREFIX = "_dumpsnap_";
 /** How a table's rows are read as of the snapshot instant. */
 export type SnapshotMethod =
   | "copy-on-write" // triggers save a row's image before it first changes
-  | "copied" // a virtual table small enough to copy whole at the instant
+  | "copied" // small enough to copy whole at the instant
   | "live" // a virtual table too large to copy: read as it is when each chunk is read, NOT a snapshot
   | "rebuilt" // external-content FTS: rebuilt on restore from its content table, which is snapshotted
   | "no-content"; // contentless FTS: no rows are read back
@@ -127,11 +129,10 @@ export function createSideTable(table: SnapshotTable, plan: TablePlan): string {
   return `CREATE TABLE ${q(table.side!)}(${columns.join(", ")}${key})${plan.key.kind === "rowid" ? "" : " WITHOUT ROWID"}`;
 }
 
-/** Copies a whole (virtual) table into its side table, every row present. */
+/** Copies a whole table into its side table, every row present. */
 export function copyRows(table: SnapshotTable, plan: TablePlan): string {
-  const key = plan.key.kind === "rowid" ? [table.keyColumns[0]] : [];
-  const source = [...key.map((c) => `r.${q(c)}`), "1", ...qualified("r", plan.columns)];
-  return `INSERT INTO ${q(table.side!)}(${sideColumns(table, plan).map(q).join(", ")}) SELECT ${source.join(", ")} FROM ${q(plan.name)} AS r`;
+  const row = image(table, plan, "r");
+  return `INSERT INTO ${q(table.side!)}(${row.columns.map(q).join(", ")}) SELECT ${row.values.join(", ")} FROM ${q(plan.name)} AS r`;
 }
 
 /**

@@ -76,10 +76,11 @@ function checkId(snapshotId: string): void {
 }
 
 /**
- * Takes the snapshot: in one transaction, reads sqlite_sequence and creates the state table, a side table
- * per table and the triggers that fill it. `tables` must be planned in the same synchronous call (no await
- * in between), so that the plan, the sequences and the snapshot describe the same instant. Beginning an id
- * that exists replaces it, so a retried begin step gets a fresh, complete snapshot.
+ * Takes the snapshot: in one transaction, creates the state table and, per table, either a copy (small
+ * and virtual tables) or a side table and the triggers that fill it, and reads sqlite_sequence. `tables`
+ * must be planned in the same synchronous call (no await in between), so that the plan, the sequences and
+ * the snapshot describe one instant; a table's `index` in the snapshot is its position in `tables`.
+ * Beginning an id that exists replaces it, so a retried begin step gets a fresh, complete snapshot.
  */
 export function beginSnapshot(
   db: SqlDatabase,
