@@ -31,9 +31,13 @@ export function parentsFirst(tables: TableDependencies[]): string[] {
   return order;
 }
 
-/** Tables whose rows a dump must not write: internal, platform and local-development tables. */
+/**
+ * Tables whose rows a dump must not write: internal, platform and local-development tables, and the
+ * objects of a dump's snapshot (shared/snapshot.ts). Snapshot triggers sit on user tables, so check
+ * a trigger's own name too, not only its table's.
+ */
 export function isInternalTable(name: string): boolean {
-  return /^(sqlite_|_cf_|__miniflare)/i.test(name);
+  return /^(sqlite_|_cf_|__miniflare|_dumpsnap_)/i.test(name);
 }
 
 /** What an FTS table's CREATE says about where its content lives. */

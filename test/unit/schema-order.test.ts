@@ -85,14 +85,14 @@ describe("parentsFirst", () => {
 });
 
 describe("isInternalTable", () => {
-  it("skips SQLite, Cloudflare and miniflare tables", () => {
-    for (const name of ["sqlite_sequence", "sqlite_stat1", "SQLITE_STAT4", "_cf_KV", "_CF_METADATA", "__miniflare_do_name"]) {
+  it("skips SQLite, Cloudflare and miniflare tables, and snapshot objects", () => {
+    for (const name of ["sqlite_sequence", "sqlite_stat1", "SQLITE_STAT4", "_cf_KV", "_CF_METADATA", "__miniflare_do_name", "_dumpsnap_ab12_state", "_dumpsnap_ab12_0_u"]) {
       expect(isInternalTable(name), name).toBe(true);
     }
   });
 
   it("keeps user tables that merely look similar", () => {
-    for (const name of ["users", "my_sqlite_table", "sqlite", "cf_KV", "_cfKV", "_miniflare", "x__miniflare", " sqlite_x"]) {
+    for (const name of ["users", "my_sqlite_table", "sqlite", "cf_KV", "_cfKV", "_miniflare", "x__miniflare", " sqlite_x", "dumpsnap_x", "_dumpsnapx"]) {
       expect(isInternalTable(name), name).toBe(false);
     }
   });
