@@ -3,7 +3,7 @@
 
 import type { SequenceRow } from "./dump-sql";
 import { selectAll, selectOne, type QueryProgram } from "./query-program";
-import { ftsContentMode, isInternalTable, parentsFirst, type TableDependencies } from "./schema-order";
+import { ftsContentMode, isInternalObject, isInternalTable, parentsFirst, type TableDependencies } from "./schema-order";
 import { quoteIdentifier } from "./sql-text";
 import type { DumpPlan, SchemaObject, TablePlan } from "./types";
 
@@ -38,7 +38,7 @@ export function* dumpPlan(database: string, databaseSize: number): QueryProgram<
   const typeRank = { view: 0, trigger: 1, index: 2 } as const;
   const objects: SchemaObject[] = master
     .filter((m) => (m.type === "index" || m.type === "view" || m.type === "trigger") && m.sql)
-    .filter((m) => !isInternalTable(m.tableName) && (m.type === "view" || tables.has(m.tableName)))
+    .filter((m) => !isInternalObject(m) && (m.type === "view" || tables.has(m.tableName)))
     .map((m) => ({ type: m.type as SchemaObject["type"], name: m.name, tableName: m.tableName, sql: m.sql! }))
     .sort((a, b) => typeRank[a.type] - typeRank[b.type]);
   return {

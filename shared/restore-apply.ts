@@ -6,7 +6,7 @@ import { userTableNames } from "./dump-plan";
 import { messageOf } from "./error-message";
 import { runSync, selectAll, selectOne, type QueryProgram } from "./query-program";
 import { restoreMarkerKey, type ApplyOutcome, type BeginOutcome, type RestoreBatch, type RestoreMode } from "./restore-record";
-import { isInternalTable } from "./schema-order";
+import { isInternalObject } from "./schema-order";
 import type { SqlDatabase, SqlHandle } from "./sql-handle";
 import { quoteIdentifier } from "./sql-text";
 
@@ -101,7 +101,7 @@ export function* dropUserObjects(): QueryProgram<number> {
     yield* selectAll<[string, string, string]>(
       "SELECT type, name, tbl_name FROM sqlite_master WHERE type IN ('trigger', 'view') ORDER BY type = 'view'",
     )
-  ).filter(([, , tableName]) => !isInternalTable(tableName));
+  ).filter(([, name, tableName]) => !isInternalObject({ name, tableName }));
   const tables = yield* userTableNames();
   for (const [type, name] of objects) yield* selectAll(`DROP ${type.toUpperCase()} IF EXISTS ${quoteIdentifier(name)}`);
   for (const name of tables) yield* selectAll(`DROP TABLE IF EXISTS ${quoteIdentifier(name)}`);

@@ -40,6 +40,11 @@ export function isInternalTable(name: string): boolean {
   return /^(sqlite_|_cf_|__miniflare|_dumpsnap_)/i.test(name);
 }
 
+/** An index, view or trigger that is internal by its own name or by its table's. */
+export function isInternalObject(object: { name: string; tableName: string }): boolean {
+  return isInternalTable(object.name) || isInternalTable(object.tableName);
+}
+
 /** What an FTS table's CREATE says about where its content lives. */
 export function ftsContentMode(createSql: string): "rows" | "rebuild" | "none" {
   const module = /USING\s+([A-Za-z0-9_]+)/i.exec(createSql)?.[1]?.toLowerCase() ?? "";

@@ -115,6 +115,15 @@ describe("dumpPlan", () => {
     expect(plan.hasSequenceTable).toBe(false);
   });
 
+  it("leaves out a snapshot's own triggers, which sit on user tables", () => {
+    const database = databaseWith(`
+      CREATE TABLE t (a);
+      CREATE TRIGGER t_touch AFTER UPDATE ON t BEGIN SELECT 1; END;
+      CREATE TRIGGER _dumpsnap_1_0_bd BEFORE DELETE ON t BEGIN SELECT 1; END;
+    `);
+    expect(planOf(database).objects.map((o) => o.name)).toEqual(["t_touch"]);
+  });
+
   // sql.js has FTS3/4 but no FTS5; the FTS5 cases run inside workerd (test/workers).
   it("reads FTS rows with their rowid, rebuilds external content and skips contentless and shadow tables", () => {
     const database = databaseWith(`
