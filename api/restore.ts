@@ -21,6 +21,7 @@ import { deleteFile, uploadFile, writeFile } from "../workflows/restore-steps";
 import type { RestoreParams } from "../workflows/restore-workflow";
 import { currentStatus } from "./dumps";
 import { databaseName, origin, parseOrThrow, readJson } from "./http";
+import { messageOf } from "../shared/error-message";
 
 const SQL_TYPES = new Set(["application/sql", "application/x-sql", "text/plain"]);
 const GZIP_TYPES = new Set(["application/gzip", "application/x-gzip"]);
@@ -176,7 +177,7 @@ async function receiveUpload(env: Env, restoreId: string, storage: StorageKind, 
       partSize: readConfig(env).partSizeBytes,
     });
   } catch (error) {
-    throw new StatusError(400, `the request body could not be stored: ${error instanceof Error ? error.message : String(error)}`);
+    throw new StatusError(400, `the request body could not be stored: ${messageOf(error)}`);
   }
   if (size === 0) {
     await deleteFile(env, file);

@@ -1,6 +1,7 @@
 // Delivery of a dump's outcome to the URL given when it started.
 
 import type { DumpOptions } from "../shared/schemas";
+import { messageOf } from "../shared/error-message";
 
 export interface CallbackPayload {
   dumpId: string;
@@ -54,6 +55,6 @@ export async function postCallback(url: string, payload: object, secret?: string
       ? { ok: true, status: response.status, error: null }
       : { ok: false, status: response.status, error: `HTTP ${response.status}` };
   } catch (error) {
-    return { ok: false, status: null, error: error instanceof Error ? error.message : String(error) };
+    return { ok: false, status: null, error: messageOf(error) };
   }
 }

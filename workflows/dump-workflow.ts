@@ -9,6 +9,7 @@ import type { KeyCursor, StorageKind, TablePlan } from "../shared/types";
 import { deliverCallback, dumpChunk, expireDump, finalizeDump, planDump, recordFailure, type ChunkStepResult } from "./dump-steps";
 import { EMPTY_CURSOR, type UploadedPart } from "./sinks";
 import { START_ENCODING } from "../shared/dump-encoding";
+import { messageOf } from "../shared/error-message";
 
 export interface DumpParams {
   dumpId: string;
@@ -57,7 +58,7 @@ export class DumpWorkflow extends WorkflowEntrypoint<Env, DumpParams> {
       outcome = { size: file.size, rows, tables: plan.tables.length };
     } catch (error) {
       if (isEngineInterruption(error)) throw error;
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = messageOf(error);
       await step.do("clean up after failure", WORK_STEP, () => recordFailure(this.env, params, reason));
       await this.notify(step, params, "failed");
       throw error;

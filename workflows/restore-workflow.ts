@@ -16,6 +16,7 @@ import {
   type RestoreFailure,
   type StepResult,
 } from "./restore-steps";
+import { messageOf } from "../shared/error-message";
 
 export interface RestoreParams {
   restoreId: string;
@@ -51,7 +52,7 @@ export class RestoreWorkflow extends WorkflowEntrypoint<Env, RestoreParams> {
       cursor = result.cursor;
     } catch (error) {
       if (isEngineInterruption(error)) throw error;
-      failure = { message: error instanceof Error ? error.message : String(error), statement: null };
+      failure = { message: messageOf(error), statement: null };
     }
     if (failure || !cursor) {
       const reason: RestoreFailure = failure ?? { message: "the restore stopped without a result", statement: null };
