@@ -116,6 +116,9 @@ export function tableAndViewNames(): QueryProgram<string[]> {
 
 /** sqlite_sequence rows, with exact integers. */
 export function* sequences(): QueryProgram<SequenceRow[]> {
+  // sqlite_sequence exists only once a table with AUTOINCREMENT has been created.
+  const table = yield* selectAll("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'");
+  if (table.length === 0) return [];
   const rows = yield* selectAll<[string, string]>("SELECT name, quote(seq) FROM sqlite_sequence ORDER BY rowid");
   return rows.map(([name, seq]) => ({ name, seq }));
 }

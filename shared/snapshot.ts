@@ -3,6 +3,8 @@
 // created in one transaction at the instant and dropped by endSnapshot().
 
 import type { SequenceRow } from "./dump-sql";
+import { sequences } from "./dump-plan";
+import { runSync } from "./query-program";
 import type { SqlDatabase, SqlValue } from "./sql-handle";
 import { quoteIdentifier as q } from "./sql-text";
 import type { KeyCursor, TablePlan } from "./types";
@@ -131,7 +133,7 @@ export function beginSnapshot(
         JSON.stringify(table),
       );
     }
-    return { snapshotId, tables: snapshotTables, sequences: readSequences(db), created };
+    return { snapshotId, tables: snapshotTables, sequences: runSync(db.sql, sequences()), created };
   });
 }
 
@@ -250,14 +252,6 @@ export function indexTerms(createIndexSql: string): string[] {
     }
   }
   return [];
-}
-
-function readSequences(db: SqlDatabase): SequenceRow[] {
-  const exists = db.sql.exec("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'").toArray().length > 0;
-  if (!exists) return [];
-  return db.sql
-    .exec<{ name: string; seq: string }>("SELECT name, quote(seq) AS seq FROM sqlite_sequence ORDER BY rowid")
-    .toArray();
 }
 
 // ---- reading ----------------------------------------------------------------------------------
