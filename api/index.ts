@@ -1,14 +1,17 @@
-// The API Worker: routes HTTP requests to the source databases and the dump Workflow.
+// The API Worker: routes HTTP requests to the service layer (services/).
 
-import { AutoRouter, StatusError, error, type IRequest } from "itty-router";
+import { AutoRouter, error, type IRequest } from "itty-router";
 import { requireAdmin } from "./auth";
-import { cancelDump, dumpStatus, listDumps, pauseDump, resumeDump, startDump } from "./dumps";
+import { startDump } from "./dumps";
 import { downloadDump } from "./download";
+import { errorResponse } from "./http";
+import { jobHandlers } from "./jobs";
 import { runQuery } from "./query";
-import { restoreStatus, startRestore } from "./restore";
+import { startRestore } from "./restores";
 
 export { DatabaseObject } from "../durable-objects/database-object";
-export { DumpStore } from "../durable-objects/dump-store";
+export { FileStore } from "../durable-objects/file-store";
+export { JobIndex } from "../durable-objects/job-index";
 export { DumpWorkflow } from "../workflows/dump-workflow";
 export { RestoreWorkflow } from "../workflows/restore-workflow";
 
@@ -16,29 +19,27 @@ type Args = [Env, ExecutionContext];
 
 const methodNotAllowed = () => error(405, "method not allowed");
 
-function handleError(thrown: unknown, request: IRequest) {
-  if (thrown instanceof StatusError) return error(thrown);
-  const message = thrown instanceof Error ? thrown.message : String(thrown);
-  console.error(JSON.stringify({ event: "unhandled_error", method: request.method, url: request.url, message }));
-  return error(500, message);
-}
-
-const router = AutoRouter<IRequest, Args>({ catch: handleError });
+const router = AutoRouter<IRequest, Args>({ catch: errorResponse });
+const dumps = jobHandlers("dump");
+const restores = jobHandlers("restore");
 
 router
   .get("/health", () => ({ result: { status: "ok" } }))
   .all("/health", methodNotAllowed)
   .all("*", requireAdmin)
   .post("/query", runQuery)
+  .all("/query", methodNotAllowed);
+
+// Dumps: one DumpWorkflow instance each.
+router
   .post("/export/dump", startDump)
   .post("/export/dump/chunked", startDump)
-  .get("/export/dumps", listDumps)
-  .get("/export/dump/:dumpId/status", dumpStatus)
-  .post("/export/dump/:dumpId/pause", pauseDump)
-  .post("/export/dump/:dumpId/resume", resumeDump)
+  .get("/export/dumps", dumps.list)
+  .get("/export/dump/:dumpId/status", dumps.status)
+  .post("/export/dump/:dumpId/pause", dumps.pause)
+  .post("/export/dump/:dumpId/resume", dumps.resume)
   .get("/export/dump/:dumpId", downloadDump)
-  .delete("/export/dump/:dumpId", cancelDump)
-  .all("/query", methodNotAllowed)
+  .delete("/export/dump/:dumpId", dumps.cancel)
   .all("/export/dump", methodNotAllowed)
   .all("/export/dump/chunked", methodNotAllowed)
   .all("/export/dumps", methodNotAllowed)
@@ -47,11 +48,19 @@ router
   .all("/export/dump/:dumpId/resume", methodNotAllowed)
   .all("/export/dump/:dumpId", methodNotAllowed);
 
-// Restores: load a finished dump, or an uploaded SQL file, into a database (RestoreWorkflow).
+// Restores: load a finished dump, or an uploaded SQL file, into a database (one RestoreWorkflow instance each).
 router
   .post("/import/dump", startRestore)
-  .get("/import/dump/:restoreId/status", restoreStatus)
+  .get("/import/dumps", restores.list)
+  .get("/import/dump/:restoreId/status", restores.status)
+  .post("/import/dump/:restoreId/pause", restores.pause)
+  .post("/import/dump/:restoreId/resume", restores.resume)
+  .delete("/import/dump/:restoreId", restores.cancel)
   .all("/import/dump", methodNotAllowed)
-  .all("/import/dump/:restoreId/status", methodNotAllowed);
+  .all("/import/dumps", methodNotAllowed)
+  .all("/import/dump/:restoreId/status", methodNotAllowed)
+  .all("/import/dump/:restoreId/pause", methodNotAllowed)
+  .all("/import/dump/:restoreId/resume", methodNotAllowed)
+  .all("/import/dump/:restoreId", methodNotAllowed);
 
 export default { fetch: router.fetch } satisfies ExportedHandler<Env>;

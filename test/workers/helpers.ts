@@ -4,6 +4,8 @@
 import { introspectWorkflowInstance } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import type { DumpProgress } from "../../shared/types";
+import { fileStoreObject } from "../../storage/bindings";
+import { dumpObjectKey } from "../../storage/files";
 
 /** The token from .dev.vars, which the test pool reads too. */
 export const TOKEN = "ABC123";
@@ -182,9 +184,9 @@ export async function listBucket(prefix = ""): Promise<string[]> {
   return keys;
 }
 
-/** Bytes the DumpStore instance of one dump holds (its file pieces). */
+/** Bytes the FileStore instance of one dump holds (its file pieces). */
 export function storedFileBytes(dumpId: string): Promise<number> {
-  return env.DUMP_STORE.get(env.DUMP_STORE.idFromName(`file:${dumpId}`)).storedBytes();
+  return fileStoreObject(env, dumpObjectKey(dumpId)).storedBytes();
 }
 
 /**

@@ -4,7 +4,8 @@
 
 import { introspectWorkflow, type WorkflowInstanceIntrospector, type WorkflowIntrospector } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { dumpObjectKey } from "../../workflows/bindings";
+import { dumpObjectKey } from "../../storage/files";
+import { jobRecords } from "../../storage/job-records";
 import { describe, expect, it } from "vitest";
 import {
   api,
@@ -92,7 +93,7 @@ async function expectNothingStored(dumpId: string) {
 }
 
 function dumpRecord(dumpId: string) {
-  return env.DUMP_STORE.get(env.DUMP_STORE.idFromName("index")).getRecord(dumpId);
+  return jobRecords(env, "dump").get(dumpId);
 }
 
 describe("retention", () => {

@@ -6,6 +6,8 @@ import { introspectWorkflowInstance } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { splitStatements } from "../../shared/sql-splitter";
+import { fileStoreObject } from "../../storage/bindings";
+import { uploadedFile } from "../../storage/files";
 import { randomDoubles } from "../random";
 import { ORIGIN, api, expectJson, postJson, query, sameBytes, seed, uniqueName } from "./helpers";
 
@@ -323,7 +325,7 @@ describe("restoring an uploaded file", () => {
     expect(await violation.text()).toContain("FOREIGN KEY constraint failed");
     // The uploaded file (and its expanded copy) are gone.
     if (storage === "r2") expect((await env.DUMPS_BUCKET!.list({ prefix: `restores/${restoreId}/` })).objects).toEqual([]);
-    const pieces = await env.DUMP_STORE.get(env.DUMP_STORE.idFromName(`restore-upload:${restoreId}`)).storedBytes();
+    const pieces = await fileStoreObject(env, uploadedFile(restoreId, "do").key).storedBytes();
     expect(pieces).toBe(0);
   });
 
