@@ -27,6 +27,8 @@ export class FilePieces {
     const { sql } = this.database;
     this.database.transactionSync(() => {
       sql.exec("DELETE FROM pieces WHERE offset >= ?", offset);
+      // A piece that runs past the offset keeps only what lies before it.
+      sql.exec("UPDATE pieces SET data = substr(data, 1, ? - offset) WHERE offset < ? AND offset + length(data) > ?", offset, offset, offset);
       for (let start = 0; start < data.length; start += PIECE_BYTES) {
         sql.exec("INSERT INTO pieces (offset, data) VALUES (?, ?)", offset + start, data.subarray(start, start + PIECE_BYTES));
       }
