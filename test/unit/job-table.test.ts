@@ -1,48 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { emptyProgress, type DumpRecord } from "../../shared/dump-record";
+import type { DumpRecord } from "../../shared/dump-record";
 import { JobTable } from "../../shared/job-table";
-import { emptyRestoreProgress, type RestoreRecord } from "../../shared/restore-record";
+import { dumpRecord as dump, restoreRecord as restore } from "../job-fixtures";
 import { sqlJsDatabase } from "./sqljs-database";
-
-function dump(dumpId: string, database: string, createdAt: string): DumpRecord {
-  return {
-    dumpId,
-    database,
-    phase: "started",
-    storage: "do",
-    options: { storage: "auto", deleteAfterDownload: false, schemaOnly: false, dataOnly: false, compression: "none" },
-    createdAt,
-    startedAt: null,
-    completedAt: null,
-    size: null,
-    etag: null,
-    estimatedSize: 0,
-    progress: emptyProgress(3),
-    error: null,
-    callback: null,
-    uploadId: null,
-    expiresAt: null,
-  };
-}
-
-function restore(restoreId: string, database: string, createdAt: string): RestoreRecord {
-  return {
-    restoreId,
-    database,
-    phase: "started",
-    mode: "empty",
-    source: { kind: "dump", dumpId: "d", storage: "do" },
-    compressed: false,
-    options: { mode: "empty" },
-    createdAt,
-    startedAt: null,
-    completedAt: null,
-    progress: emptyRestoreProgress(1000),
-    error: null,
-    failedStatement: null,
-    callback: null,
-  };
-}
 
 describe("JobTable", () => {
   it("keeps dumps and restores apart, even with the same id", () => {

@@ -1,8 +1,9 @@
 // Shared helpers for the tests that run inside workerd: they drive the Worker through its public
-// HTTP API (exports.default.fetch) and watch the dump Workflow through the pool's introspection.
+// HTTP API (exports.default.fetch) and watch the Workflows through the pool's introspection.
 
-import { introspectWorkflowInstance } from "cloudflare:test";
+import { introspectWorkflow, introspectWorkflowInstance, type WorkflowInstanceIntrospector, type WorkflowIntrospector } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
+import { expect } from "vitest";
 import type { DumpProgress } from "../../shared/types";
 import { fileStoreObject } from "../../storage/bindings";
 import { dumpObjectKey } from "../../storage/files";
@@ -100,6 +101,44 @@ export async function startDump(
 
 export async function dumpStatus(dumpId: string): Promise<DumpStatusBody> {
   return (await expectJson<{ result: DumpStatusBody }>(await api(`/export/dump/${dumpId}/status`), 200)).result;
+}
+
+/** Introspects every instance of `workflow` created from here on, with retry delays (and optionally sleeps) off. */
+export async function watchInstances(workflow: Workflow, options: { disableSleeps?: boolean } = {}): Promise<WorkflowIntrospector> {
+  const introspector = await introspectWorkflow(workflow);
+  await introspector.modifyAll(async (m) => {
+    await m.disableRetryDelays();
+    if (options.disableSleeps) await m.disableSleeps();
+  });
+  return introspector;
+}
+
+export function lastInstance(introspector: WorkflowIntrospector): WorkflowInstanceIntrospector {
+  const instance = introspector.get().at(-1);
+  if (!instance) throw new Error("no Workflow instance was created");
+  return instance;
+}
+
+/** Polls `read` while its status is one of `passing`; returns the first other answer. */
+export async function statusAfter<T extends { status: string }>(read: () => Promise<T>, passing: string[]): Promise<T> {
+  for (;;) {
+    const answer = await read();
+    if (!passing.includes(answer.status)) return answer;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** Every page of a list route, following its cursor; `path` has the query string. */
+export async function listPages<Page extends { cursor: string | null }>(path: string): Promise<Page[]> {
+  const pages: Page[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: Page = (await expectJson<{ result: Page }>(await api(`${path}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`), 200)).result;
+    pages.push(page);
+    cursor = page.cursor;
+    expect(pages.length).toBeLessThan(100);
+  } while (cursor);
+  return pages;
 }
 
 export interface RunOptions {
@@ -262,4 +301,54 @@ export async function databaseSnapshot(database: string): Promise<{ schema: Row[
 /** Runs a dump's statements in a (new) database as one transaction through POST /query. */
 export async function restoreDump(database: string, dumpSql: string): Promise<void> {
   await seed(database, restorableStatements(dumpSql));
+}
+
+// ---- restores ----
+
+export interface RestoreStatusBody {
+  restoreId: string;
+  database: string;
+  status: string;
+  mode: string;
+  progress: { bytesRead: number; totalBytes: number; statementsApplied: number; statementsSkipped: number; currentTable: string | null; percent: number };
+  createdAt: string;
+  error: string | null;
+  failedStatement: { number: number; line: number; byteOffset: number; sql: string; message: string } | null;
+  targetState: string | null;
+  callback: { delivered: boolean; attempts: number } | null;
+}
+
+/** POST /import/dump with a JSON body naming a finished dump, expecting 202; returns the restore id. */
+export async function restoreFromDump(database: string, body: Record<string, unknown>, headers: HeadersInit = {}): Promise<string> {
+  const started = await expectJson<{ result: { restoreId: string; status: string; statusUrl: string } }>(
+    await postJson(`/import/dump?database=${database}`, body, { headers }),
+    202,
+  );
+  expect(started.result.statusUrl).toBe(`${ORIGIN}/import/dump/${started.result.restoreId}/status`);
+  return started.result.restoreId;
+}
+
+/** POST /import/dump with the file as the body, expecting 202; `query` adds options ("&mode=replace"). */
+export async function restoreUpload(database: string, body: BodyInit, contentType: string, query = ""): Promise<string> {
+  const response = await api(`/import/dump?database=${database}${query}`, { method: "POST", headers: { "Content-Type": contentType }, body });
+  return (await expectJson<{ result: { restoreId: string } }>(response, 202)).result.restoreId;
+}
+
+export async function restoreStatus(restoreId: string): Promise<RestoreStatusBody> {
+  return (await expectJson<{ result: RestoreStatusBody }>(await api(`/import/dump/${restoreId}/status`), 200)).result;
+}
+
+/** Runs the restore's Workflow with its sleeps skipped until it completes or errors. */
+export async function runRestore(restoreId: string, expected: "complete" | "errored" = "complete"): Promise<RestoreStatusBody> {
+  const instance = await introspectWorkflowInstance(env.RESTORE_WORKFLOW, restoreId);
+  try {
+    await instance.modify(async (m) => {
+      await m.disableSleeps();
+      await m.disableRetryDelays();
+    });
+    await instance.waitForStatus(expected);
+  } finally {
+    await instance.dispose();
+  }
+  return restoreStatus(restoreId);
 }

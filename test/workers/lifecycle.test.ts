@@ -2,7 +2,7 @@
 // resume, and the paginated list. Everything goes through the public HTTP API; the Workflow is
 // steered only through the pool's introspection (sleeps, step results).
 
-import { introspectWorkflow, type WorkflowInstanceIntrospector, type WorkflowIntrospector } from "cloudflare:test";
+import type { WorkflowIntrospector } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { dumpObjectKey } from "../../storage/files";
 import { jobRecords } from "../../storage/job-records";
@@ -12,11 +12,15 @@ import {
   download,
   dumpStatus,
   expectJson,
+  lastInstance,
   listBucket,
+  listPages,
   seed,
   startDump,
   storedFileBytes,
+  statusAfter as pollStatus,
   uniqueName,
+  watchInstances,
   type DumpStatusBody,
 } from "./helpers";
 
@@ -24,19 +28,8 @@ type Storage = "do" | "r2";
 const STORAGES: Storage[] = ["do", "r2"];
 
 /** Introspects every dump Workflow instance created from here on. */
-async function watchDumps(options: { disableSleeps?: boolean } = {}): Promise<WorkflowIntrospector> {
-  const introspector = await introspectWorkflow(env.DUMP_WORKFLOW);
-  await introspector.modifyAll(async (m) => {
-    await m.disableRetryDelays();
-    if (options.disableSleeps) await m.disableSleeps();
-  });
-  return introspector;
-}
-
-function lastInstance(introspector: WorkflowIntrospector): WorkflowInstanceIntrospector {
-  const instance = introspector.get().at(-1);
-  if (!instance) throw new Error("no dump Workflow instance was created");
-  return instance;
+function watchDumps(options: { disableSleeps?: boolean } = {}): Promise<WorkflowIntrospector> {
+  return watchInstances(env.DUMP_WORKFLOW, options);
 }
 
 /** Two small tables, so a dump has two chunk steps with a breathing sleep between them. */
@@ -65,12 +58,8 @@ async function seedLarge(prefix: string, megabytes: number): Promise<string> {
 }
 
 /** Polls the API while the dump's status is one of `passing`; returns the first other status. */
-async function statusAfter(dumpId: string, passing: string[]): Promise<DumpStatusBody> {
-  for (;;) {
-    const status = await dumpStatus(dumpId);
-    if (!passing.includes(status.status)) return status;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+function statusAfter(dumpId: string, passing: string[]): Promise<DumpStatusBody> {
+  return pollStatus(() => dumpStatus(dumpId), passing);
 }
 
 /** Waits for the dump's finalize step; the dump is then completed (its instance sleeps out the retention). */
@@ -286,19 +275,8 @@ describe("GET /export/dumps", () => {
     cursor: string | null;
   }
 
-  async function list(query: string): Promise<Listed> {
-    return (await expectJson<{ result: Listed }>(await api(`/export/dumps?${query}`), 200)).result;
-  }
-
   async function listAll(query: string): Promise<{ pages: Listed[]; dumps: DumpStatusBody[] }> {
-    const pages: Listed[] = [];
-    let cursor: string | null = null;
-    do {
-      const page = await list(`${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
-      pages.push(page);
-      cursor = page.cursor;
-      expect(pages.length).toBeLessThan(100);
-    } while (cursor);
+    const pages = await listPages<Listed>(`/export/dumps?${query}`);
     return { pages, dumps: pages.flatMap((p) => p.dumps) };
   }
 
