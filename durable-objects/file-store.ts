@@ -5,12 +5,7 @@ import { DurableObject } from "cloudflare:workers";
 import { FilePieces } from "../shared/file-pieces";
 
 export class FileStore extends DurableObject<Env> {
-  private readonly pieces: FilePieces;
-
-  constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
-    this.pieces = new FilePieces(ctx.storage);
-  }
+  private readonly pieces = new FilePieces(this.ctx.storage);
 
   /** Stores `data` at byte `offset`, replacing anything at or after it (a retried write leaves one copy). */
   writeAt(offset: number, data: Uint8Array): void {

@@ -6,12 +6,7 @@ import type { JobKind, JobListQuery, JobPatch, JobRecord } from "../shared/job-r
 import { JobTable } from "../shared/job-table";
 
 export class JobIndex extends DurableObject<Env> {
-  private readonly jobs: JobTable;
-
-  constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
-    this.jobs = new JobTable(ctx.storage);
-  }
+  private readonly jobs = new JobTable(this.ctx.storage);
 
   createJob(kind: JobKind, record: JobRecord): void {
     this.jobs.create(kind, record);

@@ -128,17 +128,74 @@ export async function statusAfter<T extends { status: string }>(read: () => Prom
   }
 }
 
-/** Every page of a list route, following its cursor; `path` has the query string. */
-export async function listPages<Page extends { cursor: string | null }>(path: string): Promise<Page[]> {
-  const pages: Page[] = [];
+/** Every page of a list route (`/export/dumps`, `/import/dumps`) for `query`, following its cursor. */
+async function listEvery<T>(route: string, key: string, query: string): Promise<{ pages: T[][]; items: T[] }> {
+  const pages: T[][] = [];
   let cursor: string | null = null;
   do {
-    const page: Page = (await expectJson<{ result: Page }>(await api(`${path}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`), 200)).result;
-    pages.push(page);
+    const url = `${route}?${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
+    const page: { cursor: string | null } & Record<string, T[]> = (await expectJson<{ result: any }>(await api(url), 200)).result;
+    pages.push(page[key]);
     cursor = page.cursor;
     expect(pages.length).toBeLessThan(100);
   } while (cursor);
-  return pages;
+  return { pages, items: pages.flat() };
+}
+
+export interface ListingCheck<T> {
+  /** "/export/dumps" or "/import/dumps", and the key of the listed jobs in its answer. */
+  route: string;
+  key: string;
+  idOf: (item: T) => string;
+  /** Jobs made for the check, oldest first: four finished ones in `first` and `second`, then `running` in `first`. */
+  created: Array<{ id: string; database: string }>;
+  running: string;
+  first: string;
+  second: string;
+  /** Cancels the running job. */
+  cancel: (id: string) => Promise<void>;
+}
+
+/**
+ * What a list route must do: page newest first with a cursor, two at a time; filter by database
+ * and by status. Returns the items it checked, for checks of their own fields.
+ */
+export async function checkListing<T extends { createdAt: string; database: string }>(check: ListingCheck<T>) {
+  const { route, key, idOf, created, running, first, second } = check;
+  const listAll = (query: string) => listEvery<T>(route, key, query);
+  const newestFirst = (a: T, b: T) => (a.createdAt === b.createdAt ? (idOf(a) < idOf(b) ? 1 : -1) : a.createdAt < b.createdAt ? 1 : -1);
+  const ours = new Set(created.map((c) => c.id));
+
+  // Everything, two at a time: ours all appear once, the whole listing is newest first.
+  const all = await listAll("limit=2");
+  for (const page of all.pages) expect(page.length).toBeLessThanOrEqual(2);
+  expect(all.pages[0]).toHaveLength(2);
+  const ids = all.items.map(idOf);
+  expect(new Set(ids).size).toBe(ids.length);
+  expect(ids.filter((id) => ours.has(id)).sort()).toEqual([...ours].sort());
+  expect(all.items).toEqual([...all.items].sort(newestFirst));
+
+  // One database, two at a time: exactly its three jobs, newest first, over two pages.
+  const firstOnly = await listAll(`limit=2&database=${first}`);
+  expect(firstOnly.pages.map((p) => p.length)).toEqual([2, 1]);
+  const expected = created.filter((c) => c.database === first).map((c) => c.id);
+  expect(firstOnly.items.map(idOf).sort()).toEqual([...expected].sort());
+  expect(firstOnly.items).toEqual([...firstOnly.items].sort(newestFirst));
+  expect(idOf(firstOnly.items[0])).toBe(running);
+  for (const item of firstOnly.items) {
+    expect(item.database).toBe(first);
+    expect(item).toHaveProperty("status");
+  }
+
+  // Status filters, within one database.
+  expect((await listAll(`database=${first}&status=in_progress`)).items.map(idOf)).toEqual([running]);
+  const completed = await listAll(`database=${first}&status=completed`);
+  expect(completed.items.map(idOf).sort()).toEqual(expected.filter((id) => id !== running).sort());
+
+  await check.cancel(running);
+  expect((await listAll(`database=${first}&status=cancelled`)).items.map(idOf)).toEqual([running]);
+  expect((await listAll(`database=${second}&status=cancelled`)).items).toEqual([]);
+  return { firstOnly: firstOnly.items, completed: completed.items };
 }
 
 export interface RunOptions {

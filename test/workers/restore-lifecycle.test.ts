@@ -16,7 +16,7 @@ import {
   expectJson,
   lastInstance,
   listBucket,
-  listPages,
+  checkListing,
   query,
   restoreStatus,
   restoreUpload,
@@ -163,64 +163,33 @@ describe("cancel and delete", () => {
 });
 
 describe("GET /import/dumps", () => {
-  interface Listed {
-    restores: RestoreStatusBody[];
-    cursor: string | null;
-  }
-
-  async function listAll(query: string): Promise<{ pages: Listed[]; restores: RestoreStatusBody[] }> {
-    const pages = await listPages<Listed>(`/import/dumps?${query}`);
-    return { pages, restores: pages.flatMap((p) => p.restores) };
-  }
-
-  const newestFirst = (a: RestoreStatusBody, b: RestoreStatusBody) =>
-    a.createdAt === b.createdAt ? (a.restoreId < b.restoreId ? 1 : -1) : a.createdAt < b.createdAt ? 1 : -1;
-
   it("pages newest first with a cursor, and filters by database and status", async () => {
     await using restores = await watchRestores();
     const first = uniqueName("restore-list-a");
     const second = uniqueName("restore-list-b");
-    const created: Array<{ restoreId: string; database: string }> = [];
+    const created: Array<{ id: string; database: string }> = [];
     for (const [database, mode] of [[first, "empty"], [second, "empty"], [first, "replace"], [second, "replace"]]) {
       const restoreId = await restoreUpload(database, sqlFile(3), "application/sql", `&mode=${mode}`);
       await lastInstance(restores).waitForStatus("complete");
-      created.push({ restoreId, database });
+      created.push({ id: restoreId, database });
     }
     // The fifth stays between its two slices (long breathing sleep after the first).
     const running = await restoreUpload(first, sqlFile(), "application/sql", `&mode=replace${SLICE}${HOLD}`);
     await lastInstance(restores).waitForStepResult({ name: FIRST_SLICE });
-    created.push({ restoreId: running, database: first });
-    const ours = new Set(created.map((c) => c.restoreId));
+    created.push({ id: running, database: first });
 
-    // Everything, two at a time: ours all appear once, the whole listing is newest first.
-    const all = await listAll("limit=2");
-    for (const page of all.pages) expect(page.restores.length).toBeLessThanOrEqual(2);
-    expect(all.pages[0].restores).toHaveLength(2);
-    const ids = all.restores.map((r) => r.restoreId);
-    expect(new Set(ids).size).toBe(ids.length);
-    expect(ids.filter((id) => ours.has(id)).sort()).toEqual([...ours].sort());
-    expect(all.restores).toEqual([...all.restores].sort(newestFirst));
-
-    // One database, two at a time: exactly its three restores, newest first, over two pages.
-    const firstOnly = await listAll(`limit=2&database=${first}`);
-    expect(firstOnly.pages.map((p) => p.restores.length)).toEqual([2, 1]);
-    const expected = created.filter((c) => c.database === first).map((c) => c.restoreId);
-    expect(firstOnly.restores.map((r) => r.restoreId).sort()).toEqual([...expected].sort());
-    expect(firstOnly.restores[0].restoreId).toBe(running);
-    for (const listed of firstOnly.restores) {
-      expect(listed.database).toBe(first);
-      expect(listed).toHaveProperty("progress");
-    }
-
-    // Status filters, within one database.
-    expect((await listAll(`database=${first}&status=in_progress`)).restores.map((r) => r.restoreId)).toEqual([running]);
-    const completed = await listAll(`database=${first}&status=completed`);
-    expect(completed.restores.map((r) => r.restoreId).sort()).toEqual(expected.filter((id) => id !== running).sort());
-    for (const listed of completed.restores) expect(listed.progress.percent).toBe(100);
-
-    await expectJson(await cancel(running), 200);
-    expect((await listAll(`database=${first}&status=cancelled`)).restores.map((r) => r.restoreId)).toEqual([running]);
-    expect((await listAll(`database=${second}&status=cancelled`)).restores).toEqual([]);
+    const listed = await checkListing<RestoreStatusBody>({
+      route: "/import/dumps",
+      key: "restores",
+      idOf: (r) => r.restoreId,
+      created,
+      running,
+      first,
+      second,
+      cancel: async (id) => void (await expectJson(await cancel(id), 200)),
+    });
+    for (const restore of listed.firstOnly) expect(restore).toHaveProperty("progress");
+    for (const restore of listed.completed) expect(restore.progress.percent).toBe(100);
   });
 
   for (const bad of ["limit=0", "limit=101", "limit=abc", "status=done", "database=bad%20name", "cursor=nonsense"]) {
