@@ -20,7 +20,7 @@ declare namespace Cloudflare {
     STEP_TARGET_BYTES?: string;
   }
   interface GlobalProps {
-    mainModule: typeof import("./api/index");
+    mainModule: typeof import("./worker");
     durableNamespaces: "DatabaseObject" | "JobIndex" | "FileStore";
   }
 }

@@ -1,4 +1,4 @@
-// The API Worker: routes HTTP requests to the service layer (services/).
+// The API's routes: each HTTP request goes to a handler that calls the service layer (services/).
 
 import { AutoRouter, error, type IRequest } from "itty-router";
 import { requireAdmin } from "./auth";
@@ -8,12 +8,6 @@ import { errorResponse } from "./http";
 import { jobHandlers } from "./jobs";
 import { runQuery } from "./query";
 import { startRestore } from "./restores";
-
-export { DatabaseObject } from "../durable-objects/database-object";
-export { FileStore } from "../durable-objects/file-store";
-export { JobIndex } from "../durable-objects/job-index";
-export { DumpWorkflow } from "../workflows/dump-workflow";
-export { RestoreWorkflow } from "../workflows/restore-workflow";
 
 type Args = [Env, ExecutionContext];
 
@@ -63,4 +57,4 @@ router
   .all("/import/dump/:restoreId/resume", methodNotAllowed)
   .all("/import/dump/:restoreId", methodNotAllowed);
 
-export default { fetch: router.fetch } satisfies ExportedHandler<Env>;
+export const api = { fetch: router.fetch } satisfies ExportedHandler<Env>;
