@@ -979,7 +979,7 @@ async function restoreRun(stateDir, dumpId, breathingMs, databaseBytes, maxUserI
       return { id: started.restoreId, started };
     },
     poll: async (id) => {
-      const raw = await api.restoreStatus(id);
+      const raw = await api.restores.status(id);
       return { status: raw.status, raw };
     },
   });

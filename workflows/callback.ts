@@ -1,23 +1,4 @@
-// Delivery of a dump's outcome to the URL given when it started.
-
-import type { DumpOptions } from "../shared/schemas";
-
-export interface CallbackPayload {
-  dumpId: string;
-  database: string;
-  status: "completed" | "failed";
-  downloadUrl: string;
-  statusUrl: string;
-  size: number | null;
-  rows: number;
-  tables: number;
-  startedAt: string | null;
-  completedAt: string | null;
-  durationMs: number | null;
-  error: string | null;
-  /** The options the dump was started with. */
-  options: DumpOptions;
-}
+// Posting a job's outcome to the URL given when it started, signed when a secret is configured.
 
 export interface DeliveryAttempt {
   ok: boolean;

@@ -9,12 +9,12 @@ import { yieldToEventLoop } from "../shared/event-loop";
 import { jobTimes } from "../shared/job-record";
 import { selectTables } from "../shared/table-selection";
 import { overallPercent, tableFraction } from "../shared/progress";
+import type { DumpOptions } from "../shared/schemas";
 import type { DumpPlan, KeyCursor } from "../shared/types";
 import { databaseObject } from "../storage/bindings";
 import { deleteFile, fileClient, finishFile, type AppendCursor, type FileClient, type UploadedPart } from "../storage/file-store";
 import { dumpFile } from "../storage/files";
 import { jobRecords } from "../storage/job-records";
-import type { CallbackPayload } from "./callback";
 import type { DumpParams } from "./dump-workflow";
 
 /** A chunk step stops reading after this long even below its byte target. */
@@ -200,7 +200,25 @@ export async function discardDumpFile(env: Env, record: DumpRecord): Promise<voi
   await deleteFile(env, dumpFile(record.dumpId, record.storage), record.uploadId);
 }
 
-export function dumpCallbackPayload(record: DumpRecord, status: "completed" | "failed", params: DumpParams): CallbackPayload {
+/** What a dump's callback posts. */
+export interface DumpCallbackPayload {
+  dumpId: string;
+  database: string;
+  status: "completed" | "failed";
+  downloadUrl: string;
+  statusUrl: string;
+  size: number | null;
+  rows: number;
+  tables: number;
+  startedAt: string | null;
+  completedAt: string | null;
+  durationMs: number | null;
+  error: string | null;
+  /** The options the dump was started with. */
+  options: DumpOptions;
+}
+
+export function dumpCallbackPayload(record: DumpRecord, status: "completed" | "failed", params: DumpParams): DumpCallbackPayload {
   return {
     dumpId: record.dumpId,
     database: record.database,

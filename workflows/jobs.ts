@@ -8,7 +8,7 @@ import { jobRecords } from "../storage/job-records";
 import { postCallback } from "./callback";
 import { discardDumpFile, dumpCallbackPayload } from "./dump-steps";
 import type { DumpParams } from "./dump-workflow";
-import { discardRestoreFiles, restoreCallbackPayload } from "./restore-steps";
+import { cleanUpRestore, restoreCallbackPayload } from "./restore-steps";
 import type { RestoreParams } from "./restore-workflow";
 
 interface JobParamsByKind {
@@ -37,7 +37,7 @@ const JOB_TYPES: { [K in JobKind]: JobType<K> } = {
   restore: {
     workflow: (env) => env.RESTORE_WORKFLOW,
     idOf: (params) => params.restoreId,
-    discard: discardRestoreFiles,
+    discard: cleanUpRestore,
     callbackPayload: restoreCallbackPayload,
   },
 };

@@ -37,7 +37,7 @@ function sqlFile(params: RestoreParams): StoredFile {
 }
 
 /** Forgets the restore's position in the target, and deletes the files the restore made (never a dump's own file). */
-export async function discardRestoreFiles(env: Env, record: RestoreRecord): Promise<void> {
+export async function cleanUpRestore(env: Env, record: RestoreRecord): Promise<void> {
   await databaseObject(env, record.database).endRestore(record.restoreId);
   if (record.source.kind === "upload") await deleteFile(env, uploadedFile(record.restoreId, record.source.storage));
   if (record.compressed) await deleteFile(env, expandedFile(record.restoreId, record.source.storage));
@@ -229,7 +229,7 @@ export async function finishRestore(env: Env, params: RestoreParams, cursor: Res
       percent: 100,
     },
   });
-  if (record) await discardRestoreFiles(env, record);
+  if (record) await cleanUpRestore(env, record);
 }
 
 // ---- callback ----

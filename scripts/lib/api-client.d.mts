@@ -1,11 +1,5 @@
 // Types of ./api-client.mjs for the TypeScript tests, generated from its JSDoc. After changing the .mjs files, regenerate with
 //   npx tsc --allowJs --declaration --emitDeclarationOnly --module nodenext --target es2022 --strict --types node --skipLibCheck --outDir scripts/lib scripts/lib/*.mjs
-/**
- * The file name of a Content-Disposition header (filename* preferred), reduced to a plain base name.
- * @param {string | null} header
- * @returns {string | null}
- */
-export function fileNameFromDisposition(header: string | null): string | null;
 export const DEFAULT_TOKEN: "ABC123";
 /** Statuses after which a dump or restore never changes again (except a dump expiring later). */
 export const FINAL_STATUSES: string[];
@@ -41,7 +35,10 @@ export class ApiError extends Error {
  * @typedef {{ restoreId: string, database: string, status: string, mode: "empty" | "replace", source: Record<string, unknown>, progress: RestoreProgress, createdAt: string, startedAt: string | null, completedAt: string | null, statusUrl: string, error: string | null, failedStatement: FailedStatement | null, targetState: string | null, callback: CallbackOutcome | null }} RestoreStatus
  * @typedef {{ message: string, restoreId: string, database: string, status: string, mode: "empty" | "replace", source: Record<string, unknown>, statusUrl: string }} StartedRestore
  * @typedef {{ restores: RestoreStatus[], cursor: string | null }} RestoreList
- * @typedef {{ onProgress?: (status: any) => void, timeoutMs?: number, intervalMs?: number }} WaitOptions
+ */
+/**
+ * @template Status
+ * @typedef {{ onProgress?: (status: Status) => void, timeoutMs?: number, intervalMs?: number }} WaitOptions
  */
 export class ApiClient {
     /**
@@ -53,6 +50,10 @@ export class ApiClient {
     });
     baseUrl: string;
     token: string;
+    /** @type {JobRoutes<DumpStatus, DumpList>} */
+    dumps: JobRoutes<DumpStatus, DumpList>;
+    /** @type {JobRoutes<RestoreStatus, RestoreList>} */
+    restores: JobRoutes<RestoreStatus, RestoreList>;
     /**
      * A raw request with the bearer token; `path` starts with "/".
      * @param {string} path
@@ -98,35 +99,18 @@ export class ApiClient {
         callbackUrl?: string;
     }): Promise<StartedDump>;
     /**
+     * Same as `dumps.status(dumpId)`.
      * @param {string} dumpId
      * @returns {Promise<DumpStatus>}
      */
     dumpStatus(dumpId: string): Promise<DumpStatus>;
     /**
-     * Polls the status until it is final; returns the last status (also when the dump failed).
+     * Same as `dumps.wait(dumpId, options)`.
      * @param {string} dumpId
-     * @param {WaitOptions & { onProgress?: (status: DumpStatus) => void }} [options]
+     * @param {WaitOptions<DumpStatus>} [options]
      * @returns {Promise<DumpStatus>}
      */
-    waitForDump(dumpId: string, options?: WaitOptions & {
-        onProgress?: (status: DumpStatus) => void;
-    }): Promise<DumpStatus>;
-    /**
-     * GET /export/dumps: one page, newest first.
-     * @param {ListQuery} [query]
-     * @returns {Promise<DumpList>}
-     */
-    listDumps(query?: ListQuery): Promise<DumpList>;
-    /**
-     * @param {string} dumpId
-     * @returns {Promise<DumpStatus>}
-     */
-    pauseDump(dumpId: string): Promise<DumpStatus>;
-    /**
-     * @param {string} dumpId
-     * @returns {Promise<DumpStatus>}
-     */
-    resumeDump(dumpId: string): Promise<DumpStatus>;
+    waitForDump(dumpId: string, options?: WaitOptions<DumpStatus>): Promise<DumpStatus>;
     /**
      * GET the dump file as a raw Response (for Range and header checks).
      * @param {string} dumpId
@@ -146,7 +130,7 @@ export class ApiClient {
         headers: Headers;
     }>;
     /**
-     * Cancels a running dump, or deletes a finished one with its file.
+     * Same as `dumps.cancel(dumpId)`: cancels a running dump, or deletes a finished one with its file.
      * @param {string} dumpId
      * @returns {Promise<{ dumpId: string, status: "cancelled" | "deleted" }>}
      */
@@ -179,44 +163,63 @@ export class ApiClient {
         options?: UploadOptions;
         callbackUrl?: string;
     }): Promise<StartedRestore>;
+}
+/**
+ * The routes every dump and every restore has: status, wait (polling), list, pause, resume, cancel.
+ * @template {{ status: string, progress?: unknown }} Status
+ * @template List
+ */
+export class JobRoutes<Status extends {
+    status: string;
+    progress?: unknown;
+}, List> {
     /**
-     * @param {string} restoreId
-     * @returns {Promise<RestoreStatus>}
+     * @param {ApiClient} client
+     * @param {"/export" | "/import"} prefix
+     * @param {string} noun "dump" or "restore", for messages
      */
-    restoreStatus(restoreId: string): Promise<RestoreStatus>;
+    constructor(client: ApiClient, prefix: "/export" | "/import", noun: string);
+    client: ApiClient;
+    prefix: "/export" | "/import";
+    noun: string;
+    /** @param {string} id */
+    path(id: string): string;
     /**
-     * Polls the status until it is final; returns the last status (also when the restore failed).
-     * @param {string} restoreId
-     * @param {WaitOptions & { onProgress?: (status: RestoreStatus) => void }} [options]
-     * @returns {Promise<RestoreStatus>}
+     * @param {string} id
+     * @returns {Promise<Status>}
      */
-    waitForRestore(restoreId: string, options?: WaitOptions & {
-        onProgress?: (status: RestoreStatus) => void;
-    }): Promise<RestoreStatus>;
+    status(id: string): Promise<Status>;
     /**
-     * GET /import/dumps: one page, newest first.
+     * Polls the status until it is final; returns the last status (also when the job failed).
+     * @param {string} id
+     * @param {WaitOptions<Status>} [options]
+     * @returns {Promise<Status>}
+     */
+    wait(id: string, options?: WaitOptions<Status>): Promise<Status>;
+    /**
+     * One page, newest first; pass the answer's `cursor` for the next.
      * @param {ListQuery} [query]
-     * @returns {Promise<RestoreList>}
+     * @returns {Promise<List>}
      */
-    listRestores(query?: ListQuery): Promise<RestoreList>;
+    list(query?: ListQuery): Promise<List>;
     /**
-     * @param {string} restoreId
-     * @returns {Promise<RestoreStatus>}
+     * @param {string} id
+     * @returns {Promise<Status>}
      */
-    pauseRestore(restoreId: string): Promise<RestoreStatus>;
+    pause(id: string): Promise<Status>;
     /**
-     * @param {string} restoreId
-     * @returns {Promise<RestoreStatus>}
+     * @param {string} id
+     * @returns {Promise<Status>}
      */
-    resumeRestore(restoreId: string): Promise<RestoreStatus>;
+    resume(id: string): Promise<Status>;
     /**
-     * Cancels a running restore (the target keeps what its completed steps applied), or deletes a finished one's record.
-     * @param {string} restoreId
-     * @returns {Promise<{ restoreId: string, status: "cancelled" | "deleted" }>}
+     * Cancels a running job, or deletes a finished one. A cancelled restore's target keeps what its completed steps applied.
+     * @param {string} id
+     * @returns {Promise<{ status: "cancelled" | "deleted", [id: string]: string }>}
      */
-    deleteRestore(restoreId: string): Promise<{
-        restoreId: string;
+    cancel(id: string): Promise<{
         status: "cancelled" | "deleted";
+        [id: string]: string;
     }>;
 }
 export type SqlParam = string | number | boolean | null;
@@ -345,8 +348,8 @@ export type RestoreList = {
     restores: RestoreStatus[];
     cursor: string | null;
 };
-export type WaitOptions = {
-    onProgress?: (status: any) => void;
+export type WaitOptions<Status> = {
+    onProgress?: (status: Status) => void;
     timeoutMs?: number;
     intervalMs?: number;
 };

@@ -46,7 +46,11 @@ export class ApiError extends Error {
  * @typedef {{ restoreId: string, database: string, status: string, mode: "empty" | "replace", source: Record<string, unknown>, progress: RestoreProgress, createdAt: string, startedAt: string | null, completedAt: string | null, statusUrl: string, error: string | null, failedStatement: FailedStatement | null, targetState: string | null, callback: CallbackOutcome | null }} RestoreStatus
  * @typedef {{ message: string, restoreId: string, database: string, status: string, mode: "empty" | "replace", source: Record<string, unknown>, statusUrl: string }} StartedRestore
  * @typedef {{ restores: RestoreStatus[], cursor: string | null }} RestoreList
- * @typedef {{ onProgress?: (status: any) => void, timeoutMs?: number, intervalMs?: number }} WaitOptions
+ */
+
+/**
+ * @template Status
+ * @typedef {{ onProgress?: (status: Status) => void, timeoutMs?: number, intervalMs?: number }} WaitOptions
  */
 
 export class ApiClient {
@@ -57,6 +61,10 @@ export class ApiClient {
   constructor(baseUrl, options = {}) {
     this.baseUrl = baseUrl.replace(/\/+$/, "");
     this.token = options.token ?? DEFAULT_TOKEN;
+    /** @type {JobRoutes<DumpStatus, DumpList>} */
+    this.dumps = new JobRoutes(this, "/export", "dump");
+    /** @type {JobRoutes<RestoreStatus, RestoreList>} */
+    this.restores = new JobRoutes(this, "/import", "restore");
   }
 
   /**
@@ -123,46 +131,22 @@ export class ApiClient {
   }
 
   /**
+   * Same as `dumps.status(dumpId)`.
    * @param {string} dumpId
    * @returns {Promise<DumpStatus>}
    */
   dumpStatus(dumpId) {
-    return this.json("GET", `/export/dump/${encodeURIComponent(dumpId)}/status`);
+    return this.dumps.status(dumpId);
   }
 
   /**
-   * Polls the status until it is final; returns the last status (also when the dump failed).
+   * Same as `dumps.wait(dumpId, options)`.
    * @param {string} dumpId
-   * @param {WaitOptions & { onProgress?: (status: DumpStatus) => void }} [options]
+   * @param {WaitOptions<DumpStatus>} [options]
    * @returns {Promise<DumpStatus>}
    */
   waitForDump(dumpId, options = {}) {
-    return waitUntilFinal(() => this.dumpStatus(dumpId), `dump ${dumpId}`, options);
-  }
-
-  /**
-   * GET /export/dumps: one page, newest first.
-   * @param {ListQuery} [query]
-   * @returns {Promise<DumpList>}
-   */
-  listDumps(query = {}) {
-    return this.json("GET", `/export/dumps${queryString(query)}`);
-  }
-
-  /**
-   * @param {string} dumpId
-   * @returns {Promise<DumpStatus>}
-   */
-  pauseDump(dumpId) {
-    return this.json("POST", `/export/dump/${encodeURIComponent(dumpId)}/pause`);
-  }
-
-  /**
-   * @param {string} dumpId
-   * @returns {Promise<DumpStatus>}
-   */
-  resumeDump(dumpId) {
-    return this.json("POST", `/export/dump/${encodeURIComponent(dumpId)}/resume`);
+    return this.dumps.wait(dumpId, options);
   }
 
   /**
@@ -201,12 +185,12 @@ export class ApiClient {
   }
 
   /**
-   * Cancels a running dump, or deletes a finished one with its file.
+   * Same as `dumps.cancel(dumpId)`: cancels a running dump, or deletes a finished one with its file.
    * @param {string} dumpId
    * @returns {Promise<{ dumpId: string, status: "cancelled" | "deleted" }>}
    */
   deleteDump(dumpId) {
-    return this.json("DELETE", `/export/dump/${encodeURIComponent(dumpId)}`);
+    return /** @type {any} */ (this.dumps.cancel(dumpId));
   }
 
   /**
@@ -234,57 +218,87 @@ export class ApiClient {
     const init = /** @type {RequestInit} */ ({ method: "POST", headers, body: request.body, ...(streamed ? { duplex: "half" } : {}) });
     return resultOf(await this.fetch(path, init), `POST ${path}`);
   }
+}
 
+/**
+ * The routes every dump and every restore has: status, wait (polling), list, pause, resume, cancel.
+ * @template {{ status: string, progress?: unknown }} Status
+ * @template List
+ */
+export class JobRoutes {
   /**
-   * @param {string} restoreId
-   * @returns {Promise<RestoreStatus>}
+   * @param {ApiClient} client
+   * @param {"/export" | "/import"} prefix
+   * @param {string} noun "dump" or "restore", for messages
    */
-  restoreStatus(restoreId) {
-    return this.json("GET", `/import/dump/${encodeURIComponent(restoreId)}/status`);
+  constructor(client, prefix, noun) {
+    this.client = client;
+    this.prefix = prefix;
+    this.noun = noun;
+  }
+
+  /** @param {string} id */
+  path(id) {
+    return `${this.prefix}/dump/${encodeURIComponent(id)}`;
   }
 
   /**
-   * Polls the status until it is final; returns the last status (also when the restore failed).
-   * @param {string} restoreId
-   * @param {WaitOptions & { onProgress?: (status: RestoreStatus) => void }} [options]
-   * @returns {Promise<RestoreStatus>}
+   * @param {string} id
+   * @returns {Promise<Status>}
    */
-  waitForRestore(restoreId, options = {}) {
-    return waitUntilFinal(() => this.restoreStatus(restoreId), `restore ${restoreId}`, options);
+  status(id) {
+    return this.client.json("GET", `${this.path(id)}/status`);
   }
 
   /**
-   * GET /import/dumps: one page, newest first.
+   * Polls the status until it is final; returns the last status (also when the job failed).
+   * @param {string} id
+   * @param {WaitOptions<Status>} [options]
+   * @returns {Promise<Status>}
+   */
+  async wait(id, options = {}) {
+    const deadline = Date.now() + (options.timeoutMs ?? 120_000);
+    for (;;) {
+      const status = await this.status(id);
+      options.onProgress?.(status);
+      if (FINAL_STATUSES.includes(status.status)) return status;
+      if (Date.now() > deadline) throw new Error(`${this.noun} ${id} still ${status.status} after the timeout: ${JSON.stringify(status.progress)}`);
+      await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 200));
+    }
+  }
+
+  /**
+   * One page, newest first; pass the answer's `cursor` for the next.
    * @param {ListQuery} [query]
-   * @returns {Promise<RestoreList>}
+   * @returns {Promise<List>}
    */
-  listRestores(query = {}) {
-    return this.json("GET", `/import/dumps${queryString(query)}`);
+  list(query = {}) {
+    return this.client.json("GET", `${this.prefix}/dumps${queryString({ ...query })}`);
   }
 
   /**
-   * @param {string} restoreId
-   * @returns {Promise<RestoreStatus>}
+   * @param {string} id
+   * @returns {Promise<Status>}
    */
-  pauseRestore(restoreId) {
-    return this.json("POST", `/import/dump/${encodeURIComponent(restoreId)}/pause`);
+  pause(id) {
+    return this.client.json("POST", `${this.path(id)}/pause`);
   }
 
   /**
-   * @param {string} restoreId
-   * @returns {Promise<RestoreStatus>}
+   * @param {string} id
+   * @returns {Promise<Status>}
    */
-  resumeRestore(restoreId) {
-    return this.json("POST", `/import/dump/${encodeURIComponent(restoreId)}/resume`);
+  resume(id) {
+    return this.client.json("POST", `${this.path(id)}/resume`);
   }
 
   /**
-   * Cancels a running restore (the target keeps what its completed steps applied), or deletes a finished one's record.
-   * @param {string} restoreId
-   * @returns {Promise<{ restoreId: string, status: "cancelled" | "deleted" }>}
+   * Cancels a running job, or deletes a finished one. A cancelled restore's target keeps what its completed steps applied.
+   * @param {string} id
+   * @returns {Promise<{ status: "cancelled" | "deleted", [id: string]: string }>}
    */
-  deleteRestore(restoreId) {
-    return this.json("DELETE", `/import/dump/${encodeURIComponent(restoreId)}`);
+  cancel(id) {
+    return this.client.json("DELETE", this.path(id));
   }
 }
 
@@ -329,41 +343,4 @@ async function resultOf(response, what) {
     throw new ApiError(`${what} -> ${response.status}: ${reason}`, response.status, parsed);
   }
   return typeof parsed === "object" && parsed && "result" in parsed ? parsed.result : parsed;
-}
-
-/**
- * Polls `read` until its status is final.
- * @template {{ status: string, progress?: unknown }} T
- * @param {() => Promise<T>} read
- * @param {string} what e.g. "dump 2026…"
- * @param {WaitOptions & { onProgress?: (status: T) => void }} options
- * @returns {Promise<T>}
- */
-async function waitUntilFinal(read, what, options) {
-  const deadline = Date.now() + (options.timeoutMs ?? 120_000);
-  for (;;) {
-    const status = await read();
-    options.onProgress?.(status);
-    if (FINAL_STATUSES.includes(status.status)) return status;
-    if (Date.now() > deadline) throw new Error(`${what} still ${status.status} after the timeout: ${JSON.stringify(status.progress)}`);
-    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 200));
-  }
-}
-
-/**
- * The file name of a Content-Disposition header (filename* preferred), reduced to a plain base name.
- * @param {string | null} header
- * @returns {string | null}
- */
-export function fileNameFromDisposition(header) {
-  if (!header) return null;
-  const extended = /filename\*\s*=\s*(?:UTF-8|utf-8)''([^;]+)/.exec(header);
-  const plain = /filename\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]+))/.exec(header);
-  let name = null;
-  if (extended) name = decodeURIComponent(extended[1].trim());
-  else if (plain) name = plain[1] !== undefined ? plain[1].replace(/\\(.)/g, "$1") : plain[2];
-  if (!name) return null;
-  // Like curl -OJ: never write outside the target directory.
-  const safe = basename(name.replaceAll("\\", "/"));
-  return safe && safe !== "." && safe !== ".." ? safe : null;
 }

@@ -29,7 +29,7 @@ async function restoreFromDump(api: ApiClient, database: string, dumpId: string)
 }
 
 function waitForRestore(api: ApiClient, restoreId: string) {
-  return api.waitForRestore(restoreId, { timeoutMs: 240_000 });
+  return api.restores.wait(restoreId, { timeoutMs: 240_000 });
 }
 
 async function dumpBytes(api: ApiClient, database: string, storage: "do" | "r2"): Promise<{ dumpId: string; bytes: Buffer }> {
