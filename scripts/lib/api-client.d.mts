@@ -1,5 +1,11 @@
 // Types of ./api-client.mjs for the TypeScript tests, generated from its JSDoc. After changing the .mjs files, regenerate with
 //   npx tsc --allowJs --declaration --emitDeclarationOnly --module nodenext --target es2022 --strict --types node --skipLibCheck --outDir scripts/lib scripts/lib/*.mjs
+/**
+ * The file name of a Content-Disposition header (filename* preferred), reduced to a plain base name.
+ * @param {string | null} header
+ * @returns {string | null}
+ */
+export function fileNameFromDisposition(header: string | null): string | null;
 export const DEFAULT_TOKEN: "ABC123";
 /** Statuses after which a dump or restore never changes again (except a dump expiring later). */
 export const FINAL_STATUSES: string[];

@@ -344,3 +344,21 @@ async function resultOf(response, what) {
   }
   return typeof parsed === "object" && parsed && "result" in parsed ? parsed.result : parsed;
 }
+
+/**
+ * The file name of a Content-Disposition header (filename* preferred), reduced to a plain base name.
+ * @param {string | null} header
+ * @returns {string | null}
+ */
+export function fileNameFromDisposition(header) {
+  if (!header) return null;
+  const extended = /filename\*\s*=\s*(?:UTF-8|utf-8)''([^;]+)/.exec(header);
+  const plain = /filename\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]+))/.exec(header);
+  let name = null;
+  if (extended) name = decodeURIComponent(extended[1].trim());
+  else if (plain) name = plain[1] !== undefined ? plain[1].replace(/\\(.)/g, "$1") : plain[2];
+  if (!name) return null;
+  // Like curl -OJ: never write outside the target directory.
+  const safe = basename(name.replaceAll("\\", "/"));
+  return safe && safe !== "." && safe !== ".." ? safe : null;
+}
