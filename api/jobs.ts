@@ -4,7 +4,7 @@ import type { IRequest } from "itty-router";
 import type { JobKind } from "../shared/job-record";
 import { DUMP_ID, LIST_QUERY } from "../shared/schemas";
 import { RESTORE_ID } from "../shared/restore-record";
-import { cancelJob, jobStatus, listJobs, pauseJob, resumeJob } from "../services/jobs";
+import { cancelJob, listJobs, pauseJob, resumeJob, showJob } from "../services/jobs";
 import { decodeCursor, encodeCursor, origin, parseOrThrow } from "./http";
 
 /** How each kind's routes name it: the path parameter, its schema, and the list's key. */
@@ -21,7 +21,7 @@ export function jobId(kind: JobKind, request: IRequest): string {
 /** Handlers for one kind of job. */
 export function jobHandlers(kind: JobKind) {
   return {
-    status: async (request: IRequest, env: Env) => ({ result: await jobStatus(env, kind, jobId(kind, request), origin(request)) }),
+    status: async (request: IRequest, env: Env) => ({ result: await showJob(env, kind, jobId(kind, request), origin(request)) }),
 
     list: async (request: IRequest, env: Env) => {
       const query = parseOrThrow(LIST_QUERY, request.query, "query");

@@ -2,7 +2,7 @@
 // Each answer is the job's view (dumpView, restoreView).
 
 import type { JobKind, JobRecord, JobStatus, ListPosition } from "../shared/job-record";
-import { controlJob, currentStatus, findJob, listJobs as listRecords, type JobState } from "../workflows/jobs";
+import { controlJob, currentStatus, findJob, pageOfJobs, type JobState } from "../workflows/jobs";
 import { dumpView } from "./dumps";
 import { restoreView } from "./restores";
 
@@ -17,7 +17,8 @@ function view<K extends JobKind>(kind: K, record: JobRecord<K>, state: JobState,
   return (VIEWS[kind] as View<K>)(record, state, origin);
 }
 
-export async function jobStatus(env: Env, kind: JobKind, id: string, origin: string) {
+/** What the status route shows for the job. */
+export async function showJob(env: Env, kind: JobKind, id: string, origin: string) {
   const record = await findJob(env, kind, id);
   return view(kind, record, await currentStatus(env, kind, record), origin);
 }
@@ -28,16 +29,16 @@ export async function listJobs(
   query: { database?: string; status?: JobStatus; limit: number; before?: ListPosition },
   origin: string,
 ): Promise<{ jobs: object[]; next: ListPosition | null }> {
-  const { jobs, next } = await listRecords(env, kind, query);
+  const { jobs, next } = await pageOfJobs(env, kind, query);
   return { jobs: jobs.map(({ record, ...state }) => view(kind, record, state, origin)), next };
 }
 
 export async function pauseJob(env: Env, kind: JobKind, id: string, origin: string) {
   await controlJob(env, kind, id, "pause");
-  return jobStatus(env, kind, id, origin);
+  return showJob(env, kind, id, origin);
 }
 
 export async function resumeJob(env: Env, kind: JobKind, id: string, origin: string) {
   await controlJob(env, kind, id, "resume");
-  return jobStatus(env, kind, id, origin);
+  return showJob(env, kind, id, origin);
 }

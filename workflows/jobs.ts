@@ -120,7 +120,7 @@ export interface ListedJob<K extends JobKind> extends JobState {
 }
 
 /** Pages through `database`'s jobs (or all), newest first, keeping those with `status` when given. */
-export async function listJobs<K extends JobKind>(
+export async function pageOfJobs<K extends JobKind>(
   env: Env,
   kind: K,
   query: { database?: string; status?: JobStatus; limit: number; before?: ListPosition },
