@@ -3,7 +3,10 @@
 declare namespace Cloudflare {
   interface Env {
     DATABASE: DurableObjectNamespace<import("./durable-objects/database-object").DatabaseObject>;
-    DUMP_STORE: DurableObjectNamespace<import("./durable-objects/dump-store").DumpStore>;
+    /** The records of every dump and restore (one instance, "index"). */
+    JOB_INDEX: DurableObjectNamespace<import("./durable-objects/job-index").JobIndex>;
+    /** Files kept in Durable Object storage: one instance per file. */
+    FILE_STORE: DurableObjectNamespace<import("./durable-objects/file-store").FileStore>;
     /** Optional: without it every dump is kept in Durable Object storage. */
     DUMPS_BUCKET?: R2Bucket;
     DUMP_WORKFLOW: Workflow<import("./workflows/dump-workflow").DumpParams>;
@@ -17,8 +20,8 @@ declare namespace Cloudflare {
     STEP_TARGET_BYTES?: string;
   }
   interface GlobalProps {
-    mainModule: typeof import("./api/index");
-    durableNamespaces: "DatabaseObject" | "DumpStore";
+    mainModule: typeof import("./worker");
+    durableNamespaces: "DatabaseObject" | "JobIndex" | "FileStore";
   }
 }
 interface Env extends Cloudflare.Env {}

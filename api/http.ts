@@ -1,8 +1,11 @@
-// Request parsing and JSON errors shared by the handlers.
+// Request parsing, list cursors and JSON errors shared by the handlers.
 
-import { StatusError, type IRequest } from "itty-router";
+import { StatusError, error, type IRequest } from "itty-router";
 import * as v from "valibot";
-import { DATABASE_NAME, describeIssues } from "../shared/schemas";
+import type { ListPosition } from "../shared/job-record";
+import { DATABASE_NAME, LIST_CURSOR, describeIssues } from "../shared/schemas";
+import { messageOf } from "../shared/error-message";
+import { ServiceError, type ServiceFailure } from "../shared/service-error";
 
 export function parseOrThrow<S extends v.GenericSchema>(schema: S, input: unknown, what: string): v.InferOutput<S> {
   const parsed = v.safeParse(schema, input);
@@ -33,4 +36,28 @@ export function databaseName(request: IRequest): string {
 
 export function origin(request: IRequest): string {
   return new URL(request.url).origin;
+}
+
+/** The page a list answer ends with, as an opaque cursor for the next request. */
+export function encodeCursor(position: ListPosition): string {
+  return btoa(JSON.stringify(position)).replace(/=+$/, "");
+}
+
+export function decodeCursor(cursor: string): ListPosition {
+  try {
+    return parseOrThrow(LIST_CURSOR, JSON.parse(atob(cursor)), "cursor");
+  } catch {
+    throw new StatusError(400, "cursor: not a cursor returned by this endpoint");
+  }
+}
+
+const STATUS_OF: Record<ServiceFailure, number> = { invalid: 400, not_found: 404, conflict: 409, gone: 410, unavailable: 503 };
+
+/** Every error becomes {"error": "..."} with its status; a ServiceError adds its details. */
+export function errorResponse(thrown: unknown, request: IRequest): Response {
+  if (thrown instanceof ServiceError) return error(STATUS_OF[thrown.failure], { error: thrown.message, ...thrown.details });
+  if (thrown instanceof StatusError) return error(thrown);
+  const message = messageOf(thrown);
+  console.error(JSON.stringify({ event: "unhandled_error", method: request.method, url: request.url, message }));
+  return error(500, message);
 }

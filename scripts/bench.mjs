@@ -971,15 +971,15 @@ async function restoreRun(stateDir, dumpId, breathingMs, databaseBytes, maxUserI
     timeoutMs: 600_000 + sizeMb * 6000,
     matches: (e) => e.restoreId === restoreId,
     start: async () => {
-      const body = { dumpId, breathingMs, ...(restoreSliceBytes ? { sliceBytes: restoreSliceBytes } : {}) };
+      const options = { breathingMs, ...(restoreSliceBytes ? { sliceBytes: restoreSliceBytes } : {}) };
       const started = uploadPath
-        ? await uploadForRestore(api, target, uploadPath, breathingMs)
-        : await api.json("POST", `/import/dump?database=${target}`, body);
+        ? await api.restoreFile({ database: target, options, body: /** @type {any} */ (Readable.toWeb(createReadStream(uploadPath))) })
+        : await api.restoreDump({ database: target, dumpId, options });
       restoreId = started.restoreId;
       return { id: started.restoreId, started };
     },
     poll: async (id) => {
-      const raw = await api.json("GET", `/import/dump/${encodeURIComponent(id)}/status`);
+      const raw = await api.restores.status(id);
       return { status: raw.status, raw };
     },
   });
@@ -1025,25 +1025,6 @@ async function restoreRun(stateDir, dumpId, breathingMs, databaseBytes, maxUserI
       (run.workerdCrashes.length ? `; workerd crashed: ${run.workerdCrashes[0].line}` : ""),
   );
   return entry;
-}
-
-/**
- * POSTs a SQL file as the raw request body, streamed from disk (chunked, no Content-Length).
- * @param {ApiClient} api @param {string} target @param {string} path @param {number} breathingMs
- */
-async function uploadForRestore(api, target, path, breathingMs) {
-  const query = `database=${encodeURIComponent(target)}&breathingMs=${breathingMs}` +
-    (restoreSliceBytes ? `&sliceBytes=${restoreSliceBytes}` : "");
-  const response = await api.fetch(`/import/dump?${query}`, {
-    method: "POST",
-    headers: { "Content-Type": "application/sql" },
-    body: /** @type {any} */ (Readable.toWeb(createReadStream(path))),
-    // @ts-ignore Node's fetch needs duplex for a streamed body
-    duplex: "half",
-  });
-  const parsed = /** @type {any} */ (await response.json());
-  if (!response.ok) throw new ApiError(`upload -> ${response.status}: ${parsed.error}`, response.status, parsed);
-  return parsed.result;
 }
 
 /** @param {ApiClient} api @param {string} a @param {string} b */

@@ -74,9 +74,9 @@ async function main() {
       }
       if (!nudged && Date.now() - lastChange > STALL_BEFORE_NUDGE_MS) {
         log(`no progress for ${STALL_BEFORE_NUDGE_MS / 1000} s while the status says ${status.status}: pausing and resuming the instance`);
-        await api.json("POST", `/export/dump/${dump.dumpId}/pause`);
+        await api.dumps.pause(dump.dumpId);
         await sleep(1000);
-        await api.json("POST", `/export/dump/${dump.dumpId}/resume`);
+        await api.dumps.resume(dump.dumpId);
         nudged = true;
         lastChange = Date.now();
       }

@@ -1,20 +1,13 @@
-// The record kept for each dump, and how its API status is derived.
+// The record kept for each dump.
 
-import type { ApiDumpStatus, DumpPhase, DumpProgress, StorageKind } from "./types";
+import type { CallbackOutcome, JobPhase } from "./job-record";
 import type { DumpOptions } from "./schemas";
-
-export interface CallbackOutcome {
-  url: string;
-  delivered: boolean;
-  attempts: number;
-  lastStatus: number | null;
-  lastError: string | null;
-}
+import type { DumpProgress, StorageKind } from "./types";
 
 export interface DumpRecord {
   dumpId: string;
   database: string;
-  phase: DumpPhase;
+  phase: JobPhase;
   storage: StorageKind;
   options: DumpOptions;
   createdAt: string;
@@ -33,47 +26,17 @@ export interface DumpRecord {
 
 export type DumpRecordPatch = Partial<Omit<DumpRecord, "dumpId" | "database" | "createdAt">>;
 
-export interface DumpListQuery {
-  database?: string;
-  limit: number;
-  before?: { createdAt: string; dumpId: string };
-}
-
-export type WorkflowStatus = InstanceStatus["status"];
-
-/**
- * The API status of a dump. What the steps recorded wins once it is final (a completed dump's
- * instance keeps running while it waits out retention); before that the instance status decides.
- */
-export function apiStatus(phase: DumpPhase, workflow: WorkflowStatus | null): ApiDumpStatus {
-  if (phase !== "started") return phase === "completed" ? "completed" : phase;
-  switch (workflow) {
-    case "queued":
-      return "queued";
-    case "paused":
-    case "waitingForPause":
-      return "paused";
-    case "errored":
-      return "failed";
-    case "terminated":
-      return "cancelled";
-    case "complete":
-      return "completed";
-    case "running":
-    case "waiting":
-    case "unknown":
-    case null:
-    default:
-      return "in_progress";
-  }
-}
-
-/** Percent reaches 100 only for a completed dump. */
-export function reportedPercent(status: ApiDumpStatus, percent: number): number {
-  if (status === "completed" || status === "expired") return 100;
-  return Math.max(0, Math.min(99, Math.floor(percent)));
-}
-
 export function emptyProgress(totalTables = 0): DumpProgress {
   return { currentTable: null, processedTables: 0, totalTables, rowsDumped: 0, bytesWritten: 0, percent: 0 };
+}
+
+/** Counters only move forward. */
+export function mergeDumpProgress(before: DumpProgress, after: DumpProgress): DumpProgress {
+  return {
+    ...after,
+    processedTables: Math.max(after.processedTables, before.processedTables),
+    rowsDumped: Math.max(after.rowsDumped, before.rowsDumped),
+    bytesWritten: Math.max(after.bytesWritten, before.bytesWritten),
+    percent: Math.max(after.percent, before.percent),
+  };
 }

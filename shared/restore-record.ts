@@ -3,9 +3,9 @@
 
 import * as v from "valibot";
 import { newDumpId } from "./dump-id";
-import { apiStatus, reportedPercent, type CallbackOutcome, type WorkflowStatus } from "./dump-record";
+import { reportedPercent, type CallbackOutcome, type JobStatus } from "./job-record";
 import { CALLBACK_URL, DUMP_ID } from "./schemas";
-import type { ApiDumpStatus, StorageKind } from "./types";
+import type { StorageKind } from "./types";
 
 export const RESTORE_ID = v.pipe(v.string(), v.regex(/^[a-zA-Z0-9_][a-zA-Z0-9-_]{0,99}$/, "not a restore id"));
 
@@ -89,6 +89,8 @@ export interface RestoreRecord {
   phase: RestorePhase;
   mode: RestoreMode;
   source: RestoreSource;
+  /** The stored file is gzip; the restore reads a plain copy that it expands first. */
+  compressed: boolean;
   options: RestoreOptions;
   createdAt: string;
   startedAt: string | null;
@@ -113,13 +115,30 @@ export function restorePercent(bytesRead: number, totalBytes: number): number {
   return totalBytes > 0 ? (bytesRead / totalBytes) * 100 : 0;
 }
 
-/** What the steps recorded wins once final; before that the Workflow instance's status decides. */
-export function restoreStatus(phase: RestorePhase, workflow: WorkflowStatus | null): ApiDumpStatus {
-  return apiStatus(phase, workflow);
+export function reportedRestoreProgress(status: JobStatus, progress: RestoreProgress): RestoreProgress {
+  return { ...progress, percent: reportedPercent(status, progress.percent) };
 }
 
-export function reportedRestoreProgress(status: ApiDumpStatus, progress: RestoreProgress): RestoreProgress {
-  return { ...progress, percent: reportedPercent(status, progress.percent) };
+/** Counters only move forward; the position fields follow the record that read further. */
+export function mergeRestoreProgress(before: RestoreProgress, after: RestoreProgress): RestoreProgress {
+  const forward = after.bytesRead >= before.bytesRead;
+  return {
+    ...(forward ? after : before),
+    bytesRead: Math.max(after.bytesRead, before.bytesRead),
+    statementsApplied: Math.max(after.statementsApplied, before.statementsApplied),
+    statementsSkipped: Math.max(after.statementsSkipped, before.statementsSkipped),
+    percent: Math.max(after.percent, before.percent),
+  };
+}
+
+/** What a cancelled restore left in its target, for its status. */
+export function cancelledTargetState(progress: RestoreProgress): string {
+  const read = progress.totalBytes > 0 ? ` of ${progress.totalBytes}` : "";
+  return (
+    `Cancelled. The target keeps what the completed steps applied (${progress.statementsApplied} statements, ` +
+    `up to byte ${progress.bytesRead}${read} of the file) and nothing of a step that was running. ` +
+    `Restore again with mode "replace" to start over.`
+  );
 }
 
 /** The statement text kept in a failure: enough to find it in the file. */

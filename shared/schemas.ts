@@ -2,6 +2,7 @@
 
 import * as v from "valibot";
 import { parseDuration } from "./duration";
+import { JOB_STATUSES } from "./job-record";
 
 export const DATABASE_NAME = v.pipe(
   v.string(),
@@ -78,15 +79,19 @@ export const DUMP_OPTIONS = v.pipe(
 );
 export type DumpOptions = v.InferOutput<typeof DUMP_OPTIONS>;
 
+/** GET /export/dumps and GET /import/dumps. */
 export const LIST_QUERY = v.object({
   database: v.optional(DATABASE_NAME),
-  status: v.optional(v.picklist(["queued", "in_progress", "paused", "completed", "failed", "cancelled", "expired"])),
+  status: v.optional(v.picklist(JOB_STATUSES)),
   limit: v.optional(
     v.pipe(v.string(), v.regex(/^\d+$/, "limit must be a positive integer"), v.transform(Number), v.minValue(1), v.maxValue(100)),
     "20",
   ),
   cursor: v.optional(v.string()),
 });
+
+/** What a list cursor holds: where the previous page ended. */
+export const LIST_CURSOR = v.object({ createdAt: v.string(), id: v.string() });
 
 /** One line naming the field and what is wrong with it. */
 export function describeIssues(issues: v.BaseIssue<unknown>[]): string {

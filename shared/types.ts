@@ -74,15 +74,3 @@ export interface DumpProgress {
   bytesWritten: number;
   percent: number;
 }
-
-export type ApiDumpStatus =
-  | "queued"
-  | "in_progress"
-  | "paused"
-  | "completed"
-  | "failed"
-  | "cancelled"
-  | "expired";
-
-/** What the Workflow's steps record about a dump, besides the instance status. */
-export type DumpPhase = "started" | "completed" | "failed" | "cancelled" | "expired";

@@ -1,24 +1,6 @@
-// Delivery of a dump's outcome to the URL given when it started.
+// Posting a job's outcome to the URL given when it started, signed when a secret is configured.
 
-import type { DumpOptions } from "../shared/schemas";
 import { messageOf } from "../shared/error-message";
-
-export interface CallbackPayload {
-  dumpId: string;
-  database: string;
-  status: "completed" | "failed";
-  downloadUrl: string;
-  statusUrl: string;
-  size: number | null;
-  rows: number;
-  tables: number;
-  startedAt: string | null;
-  completedAt: string | null;
-  durationMs: number | null;
-  error: string | null;
-  /** The options the dump was started with. */
-  options: DumpOptions;
-}
 
 export interface DeliveryAttempt {
   ok: boolean;

@@ -4,14 +4,18 @@ import { READ_LIMITS, nextReadRows, stepTargetBytes } from "../shared/chunk-size
 import { retentionFor, type DumpConfig } from "../shared/config";
 import { createTableStatement, dumpFooter, dumpPreamble, usesAutoincrement, type SequenceSection } from "../shared/dump-sql";
 import { contentType, encodeEnd, encodeSegment, type EncodingState } from "../shared/dump-encoding";
+import type { DumpRecord } from "../shared/dump-record";
+import { yieldToEventLoop } from "../shared/event-loop";
+import { jobTimes } from "../shared/job-record";
 import { selectTables } from "../shared/table-selection";
 import { overallPercent, tableFraction } from "../shared/progress";
+import type { DumpOptions } from "../shared/schemas";
 import type { DumpPlan, KeyCursor } from "../shared/types";
-import { dumpIndex, sourceDatabase } from "./bindings";
-import { postCallback, type CallbackPayload } from "./callback";
-import { R2MultipartSink, openSink, type SinkCursor, type UploadedPart } from "./sinks";
+import { databaseObject } from "../storage/bindings";
+import { deleteFile, fileClient, finishFile, type AppendCursor, type FileClient, type UploadedPart } from "../storage/file-store";
+import { dumpFile } from "../storage/files";
+import { jobRecords } from "../storage/job-records";
 import type { DumpParams } from "./dump-workflow";
-import { yieldToEventLoop } from "./step-config";
 
 /** A chunk step stops reading after this long even below its byte target. */
 const STEP_TIME_BUDGET_MS = 15_000;
@@ -24,14 +28,15 @@ export interface DumpContext {
   config: DumpConfig;
 }
 
+function dumpFileClient(env: Env, params: DumpParams): FileClient {
+  return fileClient(env, dumpFile(params.dumpId, params.storage));
+}
+
+/** Plans the dump and starts its file. A retry starts another R2 upload; the record keeps the last one's id. */
 export async function planDump(env: Env, params: DumpParams): Promise<{ plan: DumpPlan; uploadId: string | null }> {
-  const plan = selectTables(await sourceDatabase(env, params.database).plan(params.database), params.options);
-  let uploadId: string | null = null;
-  if (params.storage === "r2") {
-    if (!env.DUMPS_BUCKET) throw new Error("storage is r2 but no R2 bucket is bound (DUMPS_BUCKET)");
-    uploadId = await R2MultipartSink.begin(env.DUMPS_BUCKET, params.dumpId, contentType(params.options.compression));
-  }
-  await dumpIndex(env).updateRecord(params.dumpId, {
+  const plan = selectTables(await databaseObject(env, params.database).plan(params.database), params.options);
+  const uploadId = await dumpFileClient(env, params).begin(contentType(params.options.compression));
+  await jobRecords(env, "dump").update(params.dumpId, {
     uploadId,
     startedAt: new Date().toISOString(),
     estimatedSize: plan.databaseSize,
@@ -52,7 +57,7 @@ export interface ChunkStepInput {
   chunk: number;
   after: KeyCursor | null;
   readRows: number;
-  sink: SinkCursor;
+  sink: AppendCursor;
   encoding: EncodingState;
   rowsBefore: number;
 }
@@ -63,7 +68,7 @@ export interface ChunkStepResult {
   rows: number;
   readRows: number;
   reads: number;
-  sink: SinkCursor;
+  sink: AppendCursor;
   encoding: EncodingState;
   parts: UploadedPart[];
 }
@@ -72,10 +77,9 @@ export interface ChunkStepResult {
 export async function dumpChunk(context: DumpContext, input: ChunkStepInput): Promise<ChunkStepResult> {
   const { env, params, plan, config } = context;
   const table = plan.tables[input.tableIndex];
-  const database = sourceDatabase(env, params.database);
+  const database = databaseObject(env, params.database);
   const { schemaOnly, dataOnly, compression } = params.options;
-  const sink = openSink({ env, dumpId: params.dumpId, storage: params.storage, uploadId: context.uploadId, partSize: config.partSizeBytes });
-  const writer = await sink.open(input.sink);
+  const writer = await dumpFileClient(env, params).openWriter(input.sink, context.uploadId);
   let encoding = input.encoding;
   let writeMs = 0;
   // Each read is written at once, so uploads run while the next rows are read.
@@ -120,7 +124,7 @@ export async function dumpChunk(context: DumpContext, input: ChunkStepInput): Pr
   const written = await writer.close();
   writeMs += Date.now() - closeStarted;
   const processedTables = input.tableIndex + (done ? 1 : 0);
-  await dumpIndex(env).updateRecord(params.dumpId, {
+  await jobRecords(env, "dump").update(params.dumpId, {
     progress: {
       currentTable: done ? (plan.tables[input.tableIndex + 1]?.name ?? null) : table.name,
       processedTables,
@@ -151,7 +155,7 @@ export async function dumpChunk(context: DumpContext, input: ChunkStepInput): Pr
 
 export async function finalizeDump(
   context: DumpContext,
-  cursor: SinkCursor,
+  cursor: AppendCursor,
   encoding: EncodingState,
   parts: UploadedPart[],
   rows: number,
@@ -164,17 +168,16 @@ export async function finalizeDump(
   let sequences: SequenceSection | null = null;
   if (plan.hasSequenceTable && !schemaOnly && sequenceTables.length > 0) {
     const wanted = new Set(sequenceTables.map((name) => name.toLowerCase()));
-    const rows = (await sourceDatabase(env, params.database).sequences()).filter((s) => wanted.has(s.name.toLowerCase()));
+    const rows = (await databaseObject(env, params.database).sequences()).filter((s) => wanted.has(s.name.toLowerCase()));
     sequences = { rows, onlyTables: selective ? sequenceTables : null };
   }
   const rebuild = schemaOnly ? [] : plan.tables.filter((t) => t.content === "rebuild").map((t) => t.name);
   const objects = dataOnly ? plan.objects.filter((o) => o.type === "trigger") : plan.objects;
   const header = encoding.sqlBytes === 0 ? dumpPreamble(plan.objects, dataOnly) : "";
   const footer = encodeEnd(header + dumpFooter(sequences, rebuild, objects), compression, encoding);
-  const sink = openSink({ env, dumpId: params.dumpId, storage: params.storage, uploadId: context.uploadId, partSize: config.partSizeBytes });
-  const file = await sink.finish(cursor, footer, parts);
+  const file = await finishFile(dumpFileClient(env, params), cursor, footer, parts, context.uploadId);
   const completedAt = new Date();
-  await dumpIndex(env).updateRecord(params.dumpId, {
+  await jobRecords(env, "dump").update(params.dumpId, {
     phase: "completed",
     completedAt: completedAt.toISOString(),
     expiresAt: new Date(completedAt.getTime() + retentionFor(params.options.retention, config)).toISOString(),
@@ -192,34 +195,31 @@ export async function finalizeDump(
   return file;
 }
 
-/** Removes whatever a failed dump wrote (an open R2 upload is aborted) and records why it failed. */
-export async function recordFailure(env: Env, params: DumpParams, reason: string): Promise<void> {
-  await discardDumpFile(env, params.dumpId);
-  await dumpIndex(env).updateRecord(params.dumpId, { phase: "failed", error: reason, completedAt: new Date().toISOString() });
+/** Deletes a dump's file, finished or not (an open R2 upload is aborted). */
+export async function discardDumpFile(env: Env, record: DumpRecord): Promise<void> {
+  await deleteFile(env, dumpFile(record.dumpId, record.storage), record.uploadId);
 }
 
-/** Deletes a dump's file, finished or not, wherever its record says it is. */
-export async function discardDumpFile(env: Env, dumpId: string): Promise<void> {
-  const record = await dumpIndex(env).getRecord(dumpId);
-  if (!record) return;
-  if (record.storage === "r2" && !env.DUMPS_BUCKET) return;
-  const sink = openSink({ env, dumpId, storage: record.storage, uploadId: record.uploadId, partSize: 0 });
-  await sink.discard();
+/** What a dump's callback posts. */
+export interface DumpCallbackPayload {
+  dumpId: string;
+  database: string;
+  status: "completed" | "failed";
+  downloadUrl: string;
+  statusUrl: string;
+  size: number | null;
+  rows: number;
+  tables: number;
+  startedAt: string | null;
+  completedAt: string | null;
+  durationMs: number | null;
+  error: string | null;
+  /** The options the dump was started with. */
+  options: DumpOptions;
 }
 
-export async function expireDump(env: Env, dumpId: string): Promise<void> {
-  const record = await dumpIndex(env).getRecord(dumpId);
-  if (!record || record.phase !== "completed") return;
-  await discardDumpFile(env, dumpId);
-  await dumpIndex(env).updateRecord(dumpId, { phase: "expired" });
-}
-
-export async function deliverCallback(env: Env, params: DumpParams, status: "completed" | "failed", attempt: number) {
-  const index = dumpIndex(env);
-  const record = await index.getRecord(params.dumpId);
-  if (!record || !params.options.callbackUrl) return { delivered: false };
-  const started = record.startedAt ?? record.createdAt;
-  const payload: CallbackPayload = {
+export function dumpCallbackPayload(record: DumpRecord, status: "completed" | "failed", params: DumpParams): DumpCallbackPayload {
+  return {
     dumpId: record.dumpId,
     database: record.database,
     status,
@@ -228,22 +228,8 @@ export async function deliverCallback(env: Env, params: DumpParams, status: "com
     size: record.size,
     rows: record.progress.rowsDumped,
     tables: record.progress.totalTables,
-    startedAt: started,
-    completedAt: record.completedAt,
-    durationMs: record.completedAt ? Date.parse(record.completedAt) - Date.parse(started) : null,
+    ...jobTimes(record),
     error: record.error,
     options: record.options,
   };
-  const result = await postCallback(params.options.callbackUrl, payload, env.CALLBACK_SECRET);
-  await index.updateRecord(params.dumpId, {
-    callback: {
-      url: params.options.callbackUrl,
-      delivered: result.ok,
-      attempts: attempt,
-      lastStatus: result.status,
-      lastError: result.error,
-    },
-  });
-  if (!result.ok) throw new Error(`callback to ${params.options.callbackUrl} failed: ${result.error}`);
-  return { delivered: true, status: result.status };
 }

@@ -1,22 +1,13 @@
 // One instance per restore: expand a compressed file, ready the target, then one step per slice
-// of the file with a breathing sleep between, and finally tell the caller.
+// of the file with a breathing sleep between, and finish; then (JobWorkflow) tell the caller.
 
-import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloudflare:workers";
-import { CALLBACK_STEP, WORK_STEP, isEngineInterruption } from "./step-config";
-import { readConfig } from "../shared/config";
+import type { WorkflowStep } from "cloudflare:workers";
+import type { DumpConfig } from "../shared/config";
 import type { RestoreOptions, RestoreSource } from "../shared/restore-record";
-import {
-  applySlice,
-  deliverRestoreCallback,
-  expandSource,
-  finishRestore,
-  prepareTarget,
-  recordRestoreFailure,
-  type RestoreCursor,
-  type RestoreFailure,
-  type StepResult,
-} from "./restore-steps";
-import { messageOf } from "../shared/error-message";
+import { JobWorkflow } from "./job-workflow";
+import { JobFailure } from "./jobs";
+import { applySlice, expandSource, finishRestore, prepareTarget, type RestoreCursor, type StepResult } from "./restore-steps";
+import { WORK_STEP } from "./step-config";
 
 export interface RestoreParams {
   restoreId: string;
@@ -30,50 +21,24 @@ export interface RestoreParams {
   statusUrl: string;
 }
 
+export class RestoreWorkflow extends JobWorkflow<"restore", { bytes: number; statementsApplied: number; statementsSkipped: number }> {
+  protected readonly kind = "restore";
 
-export class RestoreWorkflow extends WorkflowEntrypoint<Env, RestoreParams> {
-  async run(event: WorkflowEvent<RestoreParams>, step: WorkflowStep) {
-    const params = event.payload;
-    const config = readConfig(this.env);
+  protected async runSteps(params: RestoreParams, step: WorkflowStep, config: DumpConfig) {
     const breathingMs = params.options.breathingMs ?? config.breathingMs;
-    let failure: RestoreFailure | null = null;
-    let cursor: RestoreCursor | null = null;
-    try {
-      const totalBytes = params.compressed
-        ? (await step.do("expand the gzip file", WORK_STEP, () => expandSource(this.env, params, config.partSizeBytes))).totalBytes
-        : params.fileBytes;
-      let result: StepResult = await step.do("prepare the target", WORK_STEP, () => prepareTarget(this.env, params, totalBytes));
-      for (let slice = 1; result.cursor && !result.cursor.done; slice++) {
-        const from: RestoreCursor = result.cursor;
-        if (slice > 1 && breathingMs > 0) await step.sleep(`breathe · before slice ${slice}`, breathingMs);
-        result = await step.do(sliceStepName(slice, from), WORK_STEP, () => applySlice(this.env, params, from));
-      }
-      failure = result.failure;
-      cursor = result.cursor;
-    } catch (error) {
-      if (isEngineInterruption(error)) throw error;
-      failure = { message: messageOf(error), statement: null };
+    const totalBytes = params.compressed
+      ? (await step.do("expand the gzip file", WORK_STEP, () => expandSource(this.env, params))).totalBytes
+      : params.fileBytes;
+    let result: StepResult = await step.do("prepare the target", WORK_STEP, () => prepareTarget(this.env, params, totalBytes));
+    for (let slice = 1; result.cursor && !result.cursor.done; slice++) {
+      const from: RestoreCursor = result.cursor;
+      if (slice > 1 && breathingMs > 0) await step.sleep(`breathe · before slice ${slice}`, breathingMs);
+      result = await step.do(sliceStepName(slice, from), WORK_STEP, () => applySlice(this.env, params, from));
     }
-    if (failure || !cursor) {
-      const reason: RestoreFailure = failure ?? { message: "the restore stopped without a result", statement: null };
-      await step.do("record the failure", WORK_STEP, () => recordRestoreFailure(this.env, params, reason));
-      await this.notify(step, params, "failed");
-      throw new Error(reason.message);
-    }
-    const last = cursor;
+    if (!result.cursor) throw new JobFailure<"restore">(result.failure.message, { failedStatement: result.failure.statement });
+    const last = result.cursor;
     await step.do("finish", WORK_STEP, () => finishRestore(this.env, params, last));
-    await this.notify(step, params, "completed");
     return { bytes: last.totalBytes, statementsApplied: last.applied, statementsSkipped: last.skipped };
-  }
-
-  /** Delivery failures are recorded and never change the restore's own outcome. */
-  private async notify(step: WorkflowStep, params: RestoreParams, status: "completed" | "failed") {
-    if (!params.options.callbackUrl) return;
-    try {
-      await step.do(`callback · ${status}`, CALLBACK_STEP, (ctx) => deliverRestoreCallback(this.env, params, status, ctx?.attempt ?? 1));
-    } catch (error) {
-      console.log(JSON.stringify({ event: "callback_gave_up", restoreId: params.restoreId, error: String(error) }));
-    }
   }
 }
 

@@ -19,11 +19,3 @@ export function isEngineInterruption(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith("Aborting engine:");
 }
 
-/**
- * Lets requests waiting on sockets in. Local workerd runs every isolate on one event loop, and calls
- * between Workers, Durable Objects and R2 there never leave it idle, so without a timer a busy step
- * keeps every HTTP request waiting until it ends. In production this costs a millisecond.
- */
-export function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 1));
-}

@@ -7,7 +7,7 @@
  */
 export function fileNameFromDisposition(header: string | null): string | null;
 export const DEFAULT_TOKEN: "ABC123";
-/** Statuses after which a dump never changes again (except expiring later). */
+/** Statuses after which a dump or restore never changes again (except a dump expiring later). */
 export const FINAL_STATUSES: string[];
 /** A non-2xx answer: `status` is the HTTP status, `body` the parsed JSON (or text). */
 export class ApiError extends Error {
@@ -24,10 +24,27 @@ export class ApiError extends Error {
  * @typedef {string | number | boolean | null} SqlParam
  * @typedef {{ sql: string, params?: SqlParam[] }} Statement
  * @typedef {{ database?: string }} DatabaseOption
- * @typedef {{ storage?: "auto" | "r2" | "do", breathingMs?: number, callbackUrl?: string, retention?: string, deleteAfterDownload?: boolean }} DumpOptions
+ * @typedef {"queued" | "in_progress" | "paused" | "completed" | "failed" | "cancelled" | "expired"} JobStatus
+ * @typedef {{ database?: string, status?: JobStatus, limit?: number, cursor?: string }} ListQuery
+ *
+ * @typedef {{ storage?: "auto" | "r2" | "do", breathingMs?: number, callbackUrl?: string, retention?: string, deleteAfterDownload?: boolean, tables?: string[], excludeTables?: string[], schemaOnly?: boolean, dataOnly?: boolean, compression?: "none" | "gzip" }} DumpOptions
  * @typedef {{ currentTable: string | null, processedTables: number, totalTables: number, rowsDumped: number, bytesWritten: number, percent: number }} DumpProgress
- * @typedef {{ dumpId: string, database: string, status: string, progress: DumpProgress, storage: "r2" | "do", size: number | null, error: string | null, downloadUrl: string, statusUrl: string, createdAt: string, completedAt: string | null, [key: string]: unknown }} DumpStatus
+ * @typedef {{ url: string, delivered: boolean, attempts: number, lastStatus: number | null, lastError: string | null }} CallbackOutcome
+ * @typedef {{ dumpId: string, database: string, status: string, progress: DumpProgress, storage: "r2" | "do", options: DumpOptions, size: number | null, estimatedSize: number, error: string | null, downloadUrl: string, statusUrl: string, createdAt: string, startedAt: string | null, completedAt: string | null, expiresAt: string | null, callback: CallbackOutcome | null, [key: string]: unknown }} DumpStatus
  * @typedef {{ message: string, dumpId: string, status: string, statusUrl: string, downloadUrl: string, estimatedSize: number, storage: "r2" | "do" }} StartedDump
+ * @typedef {{ dumps: DumpStatus[], cursor: string | null }} DumpList
+ *
+ * @typedef {{ mode?: "empty" | "replace", breathingMs?: number, sliceBytes?: number }} RestoreOptions
+ * @typedef {RestoreOptions & { storage?: "auto" | "r2" | "do" }} UploadOptions
+ * @typedef {{ bytesRead: number, totalBytes: number, statementsApplied: number, statementsSkipped: number, currentTable: string | null, percent: number }} RestoreProgress
+ * @typedef {{ number: number, line: number, byteOffset: number, sql: string, message: string }} FailedStatement
+ * @typedef {{ restoreId: string, database: string, status: string, mode: "empty" | "replace", source: Record<string, unknown>, progress: RestoreProgress, createdAt: string, startedAt: string | null, completedAt: string | null, statusUrl: string, error: string | null, failedStatement: FailedStatement | null, targetState: string | null, callback: CallbackOutcome | null }} RestoreStatus
+ * @typedef {{ message: string, restoreId: string, database: string, status: string, mode: "empty" | "replace", source: Record<string, unknown>, statusUrl: string }} StartedRestore
+ * @typedef {{ restores: RestoreStatus[], cursor: string | null }} RestoreList
+ */
+/**
+ * @template Status
+ * @typedef {{ onProgress?: (status: Status) => void, timeoutMs?: number, intervalMs?: number }} WaitOptions
  */
 export class ApiClient {
     /**
@@ -39,6 +56,10 @@ export class ApiClient {
     });
     baseUrl: string;
     token: string;
+    /** @type {JobRoutes<DumpStatus, DumpList>} */
+    dumps: JobRoutes<DumpStatus, DumpList>;
+    /** @type {JobRoutes<RestoreStatus, RestoreList>} */
+    restores: JobRoutes<RestoreStatus, RestoreList>;
     /**
      * A raw request with the bearer token; `path` starts with "/".
      * @param {string} path
@@ -55,6 +76,10 @@ export class ApiClient {
      * @returns {Promise<any>}
      */
     json(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<any>;
+    /** @returns {Promise<{ status: string }>} */
+    health(): Promise<{
+        status: string;
+    }>;
     /**
      * @param {string} sql
      * @param {SqlParam[]} [params]
@@ -80,21 +105,18 @@ export class ApiClient {
         callbackUrl?: string;
     }): Promise<StartedDump>;
     /**
+     * Same as `dumps.status(dumpId)`.
      * @param {string} dumpId
      * @returns {Promise<DumpStatus>}
      */
     dumpStatus(dumpId: string): Promise<DumpStatus>;
     /**
-     * Polls the status until it is final; returns the last status (also when the dump failed).
+     * Same as `dumps.wait(dumpId, options)`.
      * @param {string} dumpId
-     * @param {{ onProgress?: (status: DumpStatus) => void, timeoutMs?: number, intervalMs?: number }} [options]
+     * @param {WaitOptions<DumpStatus>} [options]
      * @returns {Promise<DumpStatus>}
      */
-    waitForDump(dumpId: string, options?: {
-        onProgress?: (status: DumpStatus) => void;
-        timeoutMs?: number;
-        intervalMs?: number;
-    }): Promise<DumpStatus>;
+    waitForDump(dumpId: string, options?: WaitOptions<DumpStatus>): Promise<DumpStatus>;
     /**
      * GET the dump file as a raw Response (for Range and header checks).
      * @param {string} dumpId
@@ -114,12 +136,96 @@ export class ApiClient {
         headers: Headers;
     }>;
     /**
+     * Same as `dumps.cancel(dumpId)`: cancels a running dump, or deletes a finished one with its file.
      * @param {string} dumpId
-     * @returns {Promise<{ dumpId: string, status: string }>}
+     * @returns {Promise<{ dumpId: string, status: "cancelled" | "deleted" }>}
      */
     deleteDump(dumpId: string): Promise<{
         dumpId: string;
-        status: string;
+        status: "cancelled" | "deleted";
+    }>;
+    /**
+     * POST /import/dump with a JSON body: restores a finished dump into `database`.
+     * @param {{ dumpId: string, database?: string, options?: RestoreOptions, callbackUrl?: string }} request
+     *   `callbackUrl` is sent as the X-Callback-URL header.
+     * @returns {Promise<StartedRestore>}
+     */
+    restoreDump(request: {
+        dumpId: string;
+        database?: string;
+        options?: RestoreOptions;
+        callbackUrl?: string;
+    }): Promise<StartedRestore>;
+    /**
+     * POST /import/dump with the SQL file (or a .sql.gz with contentType "application/gzip") as the body.
+     * A stream is sent as it is read, never held in memory.
+     * @param {{ body: string | Uint8Array | Blob | ReadableStream<Uint8Array>, contentType?: "application/sql" | "text/plain" | "application/gzip", database?: string, options?: UploadOptions, callbackUrl?: string }} request
+     * @returns {Promise<StartedRestore>}
+     */
+    restoreFile(request: {
+        body: string | Uint8Array | Blob | ReadableStream<Uint8Array>;
+        contentType?: "application/sql" | "text/plain" | "application/gzip";
+        database?: string;
+        options?: UploadOptions;
+        callbackUrl?: string;
+    }): Promise<StartedRestore>;
+}
+/**
+ * The routes every dump and every restore has: status, wait (polling), list, pause, resume, cancel.
+ * @template {{ status: string, progress?: unknown }} Status
+ * @template List
+ */
+export class JobRoutes<Status extends {
+    status: string;
+    progress?: unknown;
+}, List> {
+    /**
+     * @param {ApiClient} client
+     * @param {"/export" | "/import"} prefix
+     * @param {string} noun "dump" or "restore", for messages
+     */
+    constructor(client: ApiClient, prefix: "/export" | "/import", noun: string);
+    client: ApiClient;
+    prefix: "/export" | "/import";
+    noun: string;
+    /** @param {string} id */
+    path(id: string): string;
+    /**
+     * @param {string} id
+     * @returns {Promise<Status>}
+     */
+    status(id: string): Promise<Status>;
+    /**
+     * Polls the status until it is final; returns the last status (also when the job failed).
+     * @param {string} id
+     * @param {WaitOptions<Status>} [options]
+     * @returns {Promise<Status>}
+     */
+    wait(id: string, options?: WaitOptions<Status>): Promise<Status>;
+    /**
+     * One page, newest first; pass the answer's `cursor` for the next.
+     * @param {ListQuery} [query]
+     * @returns {Promise<List>}
+     */
+    list(query?: ListQuery): Promise<List>;
+    /**
+     * @param {string} id
+     * @returns {Promise<Status>}
+     */
+    pause(id: string): Promise<Status>;
+    /**
+     * @param {string} id
+     * @returns {Promise<Status>}
+     */
+    resume(id: string): Promise<Status>;
+    /**
+     * Cancels a running job, or deletes a finished one. A cancelled restore's target keeps what its completed steps applied.
+     * @param {string} id
+     * @returns {Promise<{ status: "cancelled" | "deleted", [id: string]: string }>}
+     */
+    cancel(id: string): Promise<{
+        status: "cancelled" | "deleted";
+        [id: string]: string;
     }>;
 }
 export type SqlParam = string | number | boolean | null;
@@ -130,12 +236,24 @@ export type Statement = {
 export type DatabaseOption = {
     database?: string;
 };
+export type JobStatus = "queued" | "in_progress" | "paused" | "completed" | "failed" | "cancelled" | "expired";
+export type ListQuery = {
+    database?: string;
+    status?: JobStatus;
+    limit?: number;
+    cursor?: string;
+};
 export type DumpOptions = {
     storage?: "auto" | "r2" | "do";
     breathingMs?: number;
     callbackUrl?: string;
     retention?: string;
     deleteAfterDownload?: boolean;
+    tables?: string[];
+    excludeTables?: string[];
+    schemaOnly?: boolean;
+    dataOnly?: boolean;
+    compression?: "none" | "gzip";
 };
 export type DumpProgress = {
     currentTable: string | null;
@@ -145,18 +263,30 @@ export type DumpProgress = {
     bytesWritten: number;
     percent: number;
 };
+export type CallbackOutcome = {
+    url: string;
+    delivered: boolean;
+    attempts: number;
+    lastStatus: number | null;
+    lastError: string | null;
+};
 export type DumpStatus = {
     dumpId: string;
     database: string;
     status: string;
     progress: DumpProgress;
     storage: "r2" | "do";
+    options: DumpOptions;
     size: number | null;
+    estimatedSize: number;
     error: string | null;
     downloadUrl: string;
     statusUrl: string;
     createdAt: string;
+    startedAt: string | null;
     completedAt: string | null;
+    expiresAt: string | null;
+    callback: CallbackOutcome | null;
     [key: string]: unknown;
 };
 export type StartedDump = {
@@ -167,4 +297,65 @@ export type StartedDump = {
     downloadUrl: string;
     estimatedSize: number;
     storage: "r2" | "do";
+};
+export type DumpList = {
+    dumps: DumpStatus[];
+    cursor: string | null;
+};
+export type RestoreOptions = {
+    mode?: "empty" | "replace";
+    breathingMs?: number;
+    sliceBytes?: number;
+};
+export type UploadOptions = RestoreOptions & {
+    storage?: "auto" | "r2" | "do";
+};
+export type RestoreProgress = {
+    bytesRead: number;
+    totalBytes: number;
+    statementsApplied: number;
+    statementsSkipped: number;
+    currentTable: string | null;
+    percent: number;
+};
+export type FailedStatement = {
+    number: number;
+    line: number;
+    byteOffset: number;
+    sql: string;
+    message: string;
+};
+export type RestoreStatus = {
+    restoreId: string;
+    database: string;
+    status: string;
+    mode: "empty" | "replace";
+    source: Record<string, unknown>;
+    progress: RestoreProgress;
+    createdAt: string;
+    startedAt: string | null;
+    completedAt: string | null;
+    statusUrl: string;
+    error: string | null;
+    failedStatement: FailedStatement | null;
+    targetState: string | null;
+    callback: CallbackOutcome | null;
+};
+export type StartedRestore = {
+    message: string;
+    restoreId: string;
+    database: string;
+    status: string;
+    mode: "empty" | "replace";
+    source: Record<string, unknown>;
+    statusUrl: string;
+};
+export type RestoreList = {
+    restores: RestoreStatus[];
+    cursor: string | null;
+};
+export type WaitOptions<Status> = {
+    onProgress?: (status: Status) => void;
+    timeoutMs?: number;
+    intervalMs?: number;
 };

@@ -7,7 +7,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 
 export const DEFAULT_TOKEN = "ABC123";
-/** Statuses after which a dump never changes again (except expiring later). */
+/** Statuses after which a dump or restore never changes again (except a dump expiring later). */
 export const FINAL_STATUSES = ["completed", "failed", "cancelled", "expired"];
 
 /** A non-2xx answer: `status` is the HTTP status, `body` the parsed JSON (or text). */
@@ -29,10 +29,28 @@ export class ApiError extends Error {
  * @typedef {string | number | boolean | null} SqlParam
  * @typedef {{ sql: string, params?: SqlParam[] }} Statement
  * @typedef {{ database?: string }} DatabaseOption
- * @typedef {{ storage?: "auto" | "r2" | "do", breathingMs?: number, callbackUrl?: string, retention?: string, deleteAfterDownload?: boolean }} DumpOptions
+ * @typedef {"queued" | "in_progress" | "paused" | "completed" | "failed" | "cancelled" | "expired"} JobStatus
+ * @typedef {{ database?: string, status?: JobStatus, limit?: number, cursor?: string }} ListQuery
+ *
+ * @typedef {{ storage?: "auto" | "r2" | "do", breathingMs?: number, callbackUrl?: string, retention?: string, deleteAfterDownload?: boolean, tables?: string[], excludeTables?: string[], schemaOnly?: boolean, dataOnly?: boolean, compression?: "none" | "gzip" }} DumpOptions
  * @typedef {{ currentTable: string | null, processedTables: number, totalTables: number, rowsDumped: number, bytesWritten: number, percent: number }} DumpProgress
- * @typedef {{ dumpId: string, database: string, status: string, progress: DumpProgress, storage: "r2" | "do", size: number | null, error: string | null, downloadUrl: string, statusUrl: string, createdAt: string, completedAt: string | null, [key: string]: unknown }} DumpStatus
+ * @typedef {{ url: string, delivered: boolean, attempts: number, lastStatus: number | null, lastError: string | null }} CallbackOutcome
+ * @typedef {{ dumpId: string, database: string, status: string, progress: DumpProgress, storage: "r2" | "do", options: DumpOptions, size: number | null, estimatedSize: number, error: string | null, downloadUrl: string, statusUrl: string, createdAt: string, startedAt: string | null, completedAt: string | null, expiresAt: string | null, callback: CallbackOutcome | null, [key: string]: unknown }} DumpStatus
  * @typedef {{ message: string, dumpId: string, status: string, statusUrl: string, downloadUrl: string, estimatedSize: number, storage: "r2" | "do" }} StartedDump
+ * @typedef {{ dumps: DumpStatus[], cursor: string | null }} DumpList
+ *
+ * @typedef {{ mode?: "empty" | "replace", breathingMs?: number, sliceBytes?: number }} RestoreOptions
+ * @typedef {RestoreOptions & { storage?: "auto" | "r2" | "do" }} UploadOptions
+ * @typedef {{ bytesRead: number, totalBytes: number, statementsApplied: number, statementsSkipped: number, currentTable: string | null, percent: number }} RestoreProgress
+ * @typedef {{ number: number, line: number, byteOffset: number, sql: string, message: string }} FailedStatement
+ * @typedef {{ restoreId: string, database: string, status: string, mode: "empty" | "replace", source: Record<string, unknown>, progress: RestoreProgress, createdAt: string, startedAt: string | null, completedAt: string | null, statusUrl: string, error: string | null, failedStatement: FailedStatement | null, targetState: string | null, callback: CallbackOutcome | null }} RestoreStatus
+ * @typedef {{ message: string, restoreId: string, database: string, status: string, mode: "empty" | "replace", source: Record<string, unknown>, statusUrl: string }} StartedRestore
+ * @typedef {{ restores: RestoreStatus[], cursor: string | null }} RestoreList
+ */
+
+/**
+ * @template Status
+ * @typedef {{ onProgress?: (status: Status) => void, timeoutMs?: number, intervalMs?: number }} WaitOptions
  */
 
 export class ApiClient {
@@ -43,6 +61,10 @@ export class ApiClient {
   constructor(baseUrl, options = {}) {
     this.baseUrl = baseUrl.replace(/\/+$/, "");
     this.token = options.token ?? DEFAULT_TOKEN;
+    /** @type {JobRoutes<DumpStatus, DumpList>} */
+    this.dumps = new JobRoutes(this, "/export", "dump");
+    /** @type {JobRoutes<RestoreStatus, RestoreList>} */
+    this.restores = new JobRoutes(this, "/import", "restore");
   }
 
   /**
@@ -71,20 +93,12 @@ export class ApiClient {
       init.body = JSON.stringify(body);
       /** @type {Record<string, string>} */ (init.headers)["Content-Type"] = "application/json";
     }
-    const response = await this.fetch(path, init);
-    const text = await response.text();
-    /** @type {any} */
-    let parsed = text;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      // not JSON: keep the text for the error message
-    }
-    if (!response.ok) {
-      const reason = typeof parsed === "object" && parsed && "error" in parsed ? parsed.error : text.slice(0, 500);
-      throw new ApiError(`${method} ${path} -> ${response.status}: ${reason}`, response.status, parsed);
-    }
-    return typeof parsed === "object" && parsed && "result" in parsed ? parsed.result : parsed;
+    return resultOf(await this.fetch(path, init), `${method} ${path}`);
+  }
+
+  /** @returns {Promise<{ status: string }>} */
+  health() {
+    return this.json("GET", "/health");
   }
 
   /**
@@ -113,37 +127,26 @@ export class ApiClient {
    * @returns {Promise<StartedDump>}
    */
   startDump(request = {}) {
-    /** @type {Record<string, string>} */
-    const headers = {};
-    if (request.callbackUrl) headers["X-Callback-URL"] = request.callbackUrl;
-    return this.json("POST", `/export/dump/chunked${databaseQuery(request.database)}`, request.options ?? {}, headers);
+    return this.json("POST", `/export/dump/chunked${databaseQuery(request.database)}`, request.options ?? {}, callbackHeader(request.callbackUrl));
   }
 
   /**
+   * Same as `dumps.status(dumpId)`.
    * @param {string} dumpId
    * @returns {Promise<DumpStatus>}
    */
   dumpStatus(dumpId) {
-    return this.json("GET", `/export/dump/${encodeURIComponent(dumpId)}/status`);
+    return this.dumps.status(dumpId);
   }
 
   /**
-   * Polls the status until it is final; returns the last status (also when the dump failed).
+   * Same as `dumps.wait(dumpId, options)`.
    * @param {string} dumpId
-   * @param {{ onProgress?: (status: DumpStatus) => void, timeoutMs?: number, intervalMs?: number }} [options]
+   * @param {WaitOptions<DumpStatus>} [options]
    * @returns {Promise<DumpStatus>}
    */
-  async waitForDump(dumpId, options = {}) {
-    const deadline = Date.now() + (options.timeoutMs ?? 120_000);
-    for (;;) {
-      const status = await this.dumpStatus(dumpId);
-      options.onProgress?.(status);
-      if (FINAL_STATUSES.includes(status.status)) return status;
-      if (Date.now() > deadline) {
-        throw new Error(`dump ${dumpId} still ${status.status} after the timeout: ${JSON.stringify(status.progress)}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 200));
-    }
+  waitForDump(dumpId, options = {}) {
+    return this.dumps.wait(dumpId, options);
   }
 
   /**
@@ -182,17 +185,164 @@ export class ApiClient {
   }
 
   /**
+   * Same as `dumps.cancel(dumpId)`: cancels a running dump, or deletes a finished one with its file.
    * @param {string} dumpId
-   * @returns {Promise<{ dumpId: string, status: string }>}
+   * @returns {Promise<{ dumpId: string, status: "cancelled" | "deleted" }>}
    */
   deleteDump(dumpId) {
-    return this.json("DELETE", `/export/dump/${encodeURIComponent(dumpId)}`);
+    return /** @type {any} */ (this.dumps.cancel(dumpId));
+  }
+
+  /**
+   * POST /import/dump with a JSON body: restores a finished dump into `database`.
+   * @param {{ dumpId: string, database?: string, options?: RestoreOptions, callbackUrl?: string }} request
+   *   `callbackUrl` is sent as the X-Callback-URL header.
+   * @returns {Promise<StartedRestore>}
+   */
+  restoreDump(request) {
+    const body = { dumpId: request.dumpId, ...request.options };
+    return this.json("POST", `/import/dump${databaseQuery(request.database)}`, body, callbackHeader(request.callbackUrl));
+  }
+
+  /**
+   * POST /import/dump with the SQL file (or a .sql.gz with contentType "application/gzip") as the body.
+   * A stream is sent as it is read, never held in memory.
+   * @param {{ body: string | Uint8Array | Blob | ReadableStream<Uint8Array>, contentType?: "application/sql" | "text/plain" | "application/gzip", database?: string, options?: UploadOptions, callbackUrl?: string }} request
+   * @returns {Promise<StartedRestore>}
+   */
+  async restoreFile(request) {
+    const path = `/import/dump${queryString({ database: request.database, ...request.options })}`;
+    /** @type {Record<string, string>} */
+    const headers = { "Content-Type": request.contentType ?? "application/sql", ...callbackHeader(request.callbackUrl) };
+    const streamed = typeof ReadableStream !== "undefined" && request.body instanceof ReadableStream;
+    const init = /** @type {RequestInit} */ ({ method: "POST", headers, body: request.body, ...(streamed ? { duplex: "half" } : {}) });
+    return resultOf(await this.fetch(path, init), `POST ${path}`);
+  }
+}
+
+/**
+ * The routes every dump and every restore has: status, wait (polling), list, pause, resume, cancel.
+ * @template {{ status: string, progress?: unknown }} Status
+ * @template List
+ */
+export class JobRoutes {
+  /**
+   * @param {ApiClient} client
+   * @param {"/export" | "/import"} prefix
+   * @param {string} noun "dump" or "restore", for messages
+   */
+  constructor(client, prefix, noun) {
+    this.client = client;
+    this.prefix = prefix;
+    this.noun = noun;
+  }
+
+  /** @param {string} id */
+  path(id) {
+    return `${this.prefix}/dump/${encodeURIComponent(id)}`;
+  }
+
+  /**
+   * @param {string} id
+   * @returns {Promise<Status>}
+   */
+  status(id) {
+    return this.client.json("GET", `${this.path(id)}/status`);
+  }
+
+  /**
+   * Polls the status until it is final; returns the last status (also when the job failed).
+   * @param {string} id
+   * @param {WaitOptions<Status>} [options]
+   * @returns {Promise<Status>}
+   */
+  async wait(id, options = {}) {
+    const deadline = Date.now() + (options.timeoutMs ?? 120_000);
+    for (;;) {
+      const status = await this.status(id);
+      options.onProgress?.(status);
+      if (FINAL_STATUSES.includes(status.status)) return status;
+      if (Date.now() > deadline) throw new Error(`${this.noun} ${id} still ${status.status} after the timeout: ${JSON.stringify(status.progress)}`);
+      await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 200));
+    }
+  }
+
+  /**
+   * One page, newest first; pass the answer's `cursor` for the next.
+   * @param {ListQuery} [query]
+   * @returns {Promise<List>}
+   */
+  list(query = {}) {
+    return this.client.json("GET", `${this.prefix}/dumps${queryString({ ...query })}`);
+  }
+
+  /**
+   * @param {string} id
+   * @returns {Promise<Status>}
+   */
+  pause(id) {
+    return this.client.json("POST", `${this.path(id)}/pause`);
+  }
+
+  /**
+   * @param {string} id
+   * @returns {Promise<Status>}
+   */
+  resume(id) {
+    return this.client.json("POST", `${this.path(id)}/resume`);
+  }
+
+  /**
+   * Cancels a running job, or deletes a finished one. A cancelled restore's target keeps what its completed steps applied.
+   * @param {string} id
+   * @returns {Promise<{ status: "cancelled" | "deleted", [id: string]: string }>}
+   */
+  cancel(id) {
+    return this.client.json("DELETE", this.path(id));
   }
 }
 
 /** @param {string | undefined} database */
 function databaseQuery(database) {
-  return database ? `?database=${encodeURIComponent(database)}` : "";
+  return queryString({ database });
+}
+
+/**
+ * "?a=1&b=2" from the defined values, or "" when there are none.
+ * @param {Record<string, string | number | boolean | undefined>} values
+ */
+function queryString(values) {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(values)) if (value !== undefined) params.set(key, String(value));
+  const text = params.toString();
+  return text ? `?${text}` : "";
+}
+
+/** @param {string | undefined} url */
+function callbackHeader(url) {
+  return url ? { "X-Callback-URL": url } : {};
+}
+
+/**
+ * The `result` of a 2xx JSON answer; an ApiError otherwise.
+ * @param {Response} response
+ * @param {string} what e.g. "GET /health"
+ * @returns {Promise<any>}
+ */
+async function resultOf(response, what) {
+  const text = await response.text();
+  /** @type {any} */
+  let parsed = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // not JSON: keep the text for the error message
+  }
+  if (!response.ok) {
+    const reason = typeof parsed === "object" && parsed && "error" in parsed ? parsed.error : text.slice(0, 500);
+    throw new ApiError(`${what} -> ${response.status}: ${reason}`, response.status, parsed);
+  }
+  return typeof parsed === "object" && parsed && "result" in parsed ? parsed.result : parsed;
 }
 
 /**

@@ -9,7 +9,7 @@ import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ApiClient, DumpStatus } from "../../scripts/lib/api-client.mjs";
+import type { ApiClient, DumpOptions, DumpStatus } from "../../scripts/lib/api-client.mjs";
 import { compareDatabases, compareWithService, fileSide, formatMismatches } from "../../scripts/lib/compare.mjs";
 import { loadDatabase } from "../../scripts/lib/load-database.mjs";
 import { querySql, quoteIdentifier, quoteString, restoreDump, runSql, schemaObjects } from "../../scripts/lib/sqlite-cli.mjs";
@@ -37,9 +37,9 @@ interface Downloaded {
 let downloads = 0;
 
 /** Starts a dump with these options (JSON body), waits for it and saves the file like `curl -OJ`. */
-async function dumpWith(api: ApiClient, database: string, options: Record<string, unknown>, dir: string): Promise<Downloaded> {
+async function dumpWith(api: ApiClient, database: string, options: DumpOptions, dir: string): Promise<Downloaded> {
   const began = performance.now();
-  const started = await api.json("POST", `/export/dump?database=${encodeURIComponent(database)}`, { breathingMs: 0, ...options });
+  const started = await api.startDump({ database, options: { breathingMs: 0, ...options } });
   const status = await api.waitForDump(started.dumpId, { timeoutMs: 240_000, intervalMs: 50 });
   const wallMs = performance.now() - began;
   expect(status.status, `dump ${started.dumpId} ended ${status.status}: ${status.error}`).toBe("completed");

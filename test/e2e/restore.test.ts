@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
-import type { ApiClient } from "../../scripts/lib/api-client.mjs";
+import type { ApiClient, UploadOptions } from "../../scripts/lib/api-client.mjs";
 import { compareDatabases, fileSide, formatMismatches, serviceSide } from "../../scripts/lib/compare.mjs";
 import { loadDatabase } from "../../scripts/lib/load-database.mjs";
 import { SQLITE3, runSql } from "../../scripts/lib/sqlite-cli.mjs";
@@ -20,36 +20,17 @@ const CHINOOK = resolve(DATASETS_DIR, "chinook.sqlite");
 const chinookPresent = existsSync(CHINOOK);
 if (!chinookPresent) console.warn(`e2e: skipping the Chinook restores: ${CHINOOK} does not exist (set DATASETS_DIR)`);
 
-interface RestoreStatus {
-  restoreId: string;
-  status: string;
-  progress: { bytesRead: number; totalBytes: number; statementsApplied: number; statementsSkipped: number; percent: number };
-  error: string | null;
-}
-
-async function restoreUpload(api: ApiClient, database: string, body: Uint8Array | string, contentType: string, query = ""): Promise<string> {
-  const response = await api.fetch(`/import/dump?database=${database}&breathingMs=0${query}`, {
-    method: "POST",
-    headers: { "Content-Type": contentType },
-    body,
-  });
-  const text = await response.text();
-  expect(response.status, text).toBe(202);
-  return JSON.parse(text).result.restoreId;
+/** Uploads the file as the request body (breathing off) and returns the restore id. */
+async function restoreUpload(api: ApiClient, database: string, body: Uint8Array | string, contentType: "application/sql" | "application/gzip", options: UploadOptions) {
+  return (await api.restoreFile({ database, body, contentType, options: { breathingMs: 0, ...options } })).restoreId;
 }
 
 async function restoreFromDump(api: ApiClient, database: string, dumpId: string): Promise<string> {
-  return (await api.json("POST", `/import/dump?database=${database}`, { dumpId, breathingMs: 0 })).restoreId;
+  return (await api.restoreDump({ database, dumpId, options: { breathingMs: 0 } })).restoreId;
 }
 
-async function waitForRestore(api: ApiClient, restoreId: string): Promise<RestoreStatus> {
-  const deadline = Date.now() + 240_000;
-  for (;;) {
-    const status = (await api.json("GET", `/import/dump/${restoreId}/status`)) as RestoreStatus;
-    if (status.status === "completed" || status.status === "failed") return status;
-    if (Date.now() > deadline) throw new Error(`restore ${restoreId} still ${status.status} after 240 s`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+function waitForRestore(api: ApiClient, restoreId: string) {
+  return api.restores.wait(restoreId, { timeoutMs: 240_000 });
 }
 
 async function dumpBytes(api: ApiClient, database: string, storage: "do" | "r2"): Promise<{ dumpId: string; bytes: Buffer }> {
@@ -91,7 +72,7 @@ describe.skipIf(!chinookPresent)(`Chinook restores${chinookPresent ? "" : ` (ski
     expect(dump).toMatch(/,1\.9799999999999999822\);/);
     const target = `restore-chinook-shell-${storage}`;
     const body = contentType === "application/gzip" ? gzipSync(dump) : dump;
-    const status = await waitForRestore(api, await restoreUpload(api, target, body, contentType, `&storage=${storage}&sliceBytes=262144`));
+    const status = await waitForRestore(api, await restoreUpload(api, target, body, contentType, { storage, sliceBytes: 262144 }));
     expect(status.status, status.error ?? "").toBe("completed");
     expect(status.progress.totalBytes).toBe(Buffer.byteLength(dump));
     const comparison = await compareDatabases(fileSide(CHINOOK), serviceSide(api, target));
@@ -149,7 +130,7 @@ describe("TEXT that is not valid UTF-8", () => {
     expect(dump.includes(Buffer.from("VALUES(1,'\xff','\xfe\xff');", "latin1"))).toBe(true); // the raw bytes, as sqlite3 writes them
 
     const target = "restore-invalid-utf8";
-    const status = await waitForRestore(api, await restoreUpload(api, target, dump, "application/sql", "&sliceBytes=65536"));
+    const status = await waitForRestore(api, await restoreUpload(api, target, dump, "application/sql", { sliceBytes: 65536 }));
     expect(status.status, status.error ?? "").toBe("completed");
     expect(status.progress.totalBytes).toBe(dump.length);
     expect(formatMismatches(await compareDatabases(fileSide(path), serviceSide(api, target)))).toBe("");

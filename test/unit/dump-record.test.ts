@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { apiStatus, emptyProgress, reportedPercent, type WorkflowStatus } from "../../shared/dump-record";
-import type { ApiDumpStatus, DumpPhase } from "../../shared/types";
+import { emptyProgress } from "../../shared/dump-record";
+import { jobStatus, reportedPercent, type JobPhase, type JobStatus, type WorkflowStatus } from "../../shared/job-record";
 
 const WORKFLOW_STATUSES: (WorkflowStatus | null)[] = [
   "queued",
@@ -14,11 +14,11 @@ const WORKFLOW_STATUSES: (WorkflowStatus | null)[] = [
   "unknown",
   null,
 ];
-const PHASES: DumpPhase[] = ["started", "completed", "failed", "cancelled", "expired"];
-const API_STATUSES: ApiDumpStatus[] = ["queued", "in_progress", "paused", "completed", "failed", "cancelled", "expired"];
+const PHASES: JobPhase[] = ["started", "completed", "failed", "cancelled", "expired"];
+const API_STATUSES: JobStatus[] = ["queued", "in_progress", "paused", "completed", "failed", "cancelled", "expired"];
 
 /** While the dump runs, the instance decides. */
-const WHILE_STARTED: Record<string, ApiDumpStatus> = {
+const WHILE_STARTED: Record<string, JobStatus> = {
   queued: "queued",
   running: "in_progress",
   paused: "paused",
@@ -31,13 +31,13 @@ const WHILE_STARTED: Record<string, ApiDumpStatus> = {
   null: "in_progress", // the instance could not be read
 };
 
-describe("apiStatus", () => {
+describe("jobStatus", () => {
   for (const phase of PHASES) {
     for (const workflow of WORKFLOW_STATUSES) {
       // Once the steps recorded a final phase, the instance (still waiting out retention, or gone) no longer matters.
       const expected = phase === "started" ? WHILE_STARTED[String(workflow)] : phase;
       it(`phase ${phase} + workflow ${workflow} -> ${expected}`, () => {
-        expect(apiStatus(phase, workflow)).toBe(expected);
+        expect(jobStatus(phase, workflow)).toBe(expected);
       });
     }
   }

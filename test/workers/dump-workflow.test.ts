@@ -4,7 +4,8 @@
 import { introspectWorkflow, type WorkflowIntrospector } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { dumpObjectKey } from "../../workflows/bindings";
+import { dumpObjectKey } from "../../storage/files";
+import { jobRecords } from "../../storage/job-records";
 import {
   ORIGIN,
   api,
@@ -344,7 +345,7 @@ describe("a dump to R2", () => {
 
     expect(await listBucket(`tmp/${dumpId}/`)).toEqual([]);
     expect(await listBucket(dumpObjectKey(dumpId))).toEqual([]);
-    const record = await env.DUMP_STORE.get(env.DUMP_STORE.idFromName("index")).getRecord(dumpId);
+    const record = await jobRecords(env, "dump").get(dumpId);
     expect(record?.uploadId).toBeTruthy();
     const upload = env.DUMPS_BUCKET!.resumeMultipartUpload(dumpObjectKey(dumpId), record!.uploadId!);
     await expect(upload.uploadPart(99, new Uint8Array(PART_SIZE))).rejects.toThrow();

@@ -1,9 +1,12 @@
 // Shared helpers for the tests that run inside workerd: they drive the Worker through its public
-// HTTP API (exports.default.fetch) and watch the dump Workflow through the pool's introspection.
+// HTTP API (exports.default.fetch) and watch the Workflows through the pool's introspection.
 
-import { introspectWorkflowInstance } from "cloudflare:test";
+import { introspectWorkflow, introspectWorkflowInstance, type WorkflowInstanceIntrospector, type WorkflowIntrospector } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
+import { expect } from "vitest";
 import type { DumpProgress } from "../../shared/types";
+import { fileStoreObject } from "../../storage/bindings";
+import { dumpObjectKey } from "../../storage/files";
 
 /** The token from .dev.vars, which the test pool reads too. */
 export const TOKEN = "ABC123";
@@ -100,6 +103,101 @@ export async function dumpStatus(dumpId: string): Promise<DumpStatusBody> {
   return (await expectJson<{ result: DumpStatusBody }>(await api(`/export/dump/${dumpId}/status`), 200)).result;
 }
 
+/** Introspects every instance of `workflow` created from here on, with retry delays (and optionally sleeps) off. */
+export async function watchInstances(workflow: Workflow, options: { disableSleeps?: boolean } = {}): Promise<WorkflowIntrospector> {
+  const introspector = await introspectWorkflow(workflow);
+  await introspector.modifyAll(async (m) => {
+    await m.disableRetryDelays();
+    if (options.disableSleeps) await m.disableSleeps();
+  });
+  return introspector;
+}
+
+export function lastInstance(introspector: WorkflowIntrospector): WorkflowInstanceIntrospector {
+  const instance = introspector.get().at(-1);
+  if (!instance) throw new Error("no Workflow instance was created");
+  return instance;
+}
+
+/** Polls `read` while its status is one of `passing`; returns the first other answer. */
+export async function statusAfter<T extends { status: string }>(read: () => Promise<T>, passing: string[]): Promise<T> {
+  for (;;) {
+    const answer = await read();
+    if (!passing.includes(answer.status)) return answer;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** Every page of a list route (`/export/dumps`, `/import/dumps`) for `query`, following its cursor. */
+async function listEvery<T>(route: string, key: string, query: string): Promise<{ pages: T[][]; items: T[] }> {
+  const pages: T[][] = [];
+  let cursor: string | null = null;
+  do {
+    const url = `${route}?${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
+    const page: { cursor: string | null } & Record<string, T[]> = (await expectJson<{ result: any }>(await api(url), 200)).result;
+    pages.push(page[key]);
+    cursor = page.cursor;
+    expect(pages.length).toBeLessThan(100);
+  } while (cursor);
+  return { pages, items: pages.flat() };
+}
+
+export interface ListingCheck<T> {
+  /** "/export/dumps" or "/import/dumps", and the key of the listed jobs in its answer. */
+  route: string;
+  key: string;
+  idOf: (item: T) => string;
+  /** Jobs made for the check, oldest first: four finished ones in `first` and `second`, then `running` in `first`. */
+  created: Array<{ id: string; database: string }>;
+  running: string;
+  first: string;
+  second: string;
+  /** Cancels the running job. */
+  cancel: (id: string) => Promise<void>;
+}
+
+/**
+ * What a list route must do: page newest first with a cursor, two at a time; filter by database
+ * and by status. Returns the items it checked, for checks of their own fields.
+ */
+export async function checkListing<T extends { createdAt: string; database: string }>(check: ListingCheck<T>) {
+  const { route, key, idOf, created, running, first, second } = check;
+  const listAll = (query: string) => listEvery<T>(route, key, query);
+  const newestFirst = (a: T, b: T) => (a.createdAt === b.createdAt ? (idOf(a) < idOf(b) ? 1 : -1) : a.createdAt < b.createdAt ? 1 : -1);
+  const ours = new Set(created.map((c) => c.id));
+
+  // Everything, two at a time: ours all appear once, the whole listing is newest first.
+  const all = await listAll("limit=2");
+  for (const page of all.pages) expect(page.length).toBeLessThanOrEqual(2);
+  expect(all.pages[0]).toHaveLength(2);
+  const ids = all.items.map(idOf);
+  expect(new Set(ids).size).toBe(ids.length);
+  expect(ids.filter((id) => ours.has(id)).sort()).toEqual([...ours].sort());
+  expect(all.items).toEqual([...all.items].sort(newestFirst));
+
+  // One database, two at a time: exactly its three jobs, newest first, over two pages.
+  const firstOnly = await listAll(`limit=2&database=${first}`);
+  expect(firstOnly.pages.map((p) => p.length)).toEqual([2, 1]);
+  const expected = created.filter((c) => c.database === first).map((c) => c.id);
+  expect(firstOnly.items.map(idOf).sort()).toEqual([...expected].sort());
+  expect(firstOnly.items).toEqual([...firstOnly.items].sort(newestFirst));
+  expect(idOf(firstOnly.items[0])).toBe(running);
+  for (const item of firstOnly.items) {
+    expect(item.database).toBe(first);
+    expect(item).toHaveProperty("status");
+  }
+
+  // Status filters, within one database.
+  expect((await listAll(`database=${first}&status=in_progress`)).items.map(idOf)).toEqual([running]);
+  const completed = await listAll(`database=${first}&status=completed`);
+  expect(completed.items.map(idOf).sort()).toEqual(expected.filter((id) => id !== running).sort());
+
+  await check.cancel(running);
+  expect((await listAll(`database=${first}&status=cancelled`)).items.map(idOf)).toEqual([running]);
+  expect((await listAll(`database=${second}&status=cancelled`)).items).toEqual([]);
+  return { firstOnly: firstOnly.items, completed: completed.items };
+}
+
 export interface RunOptions {
   /** Also skip the retention sleep (and so reach the deletion after it); off by default. */
   disableSleeps?: boolean;
@@ -182,9 +280,9 @@ export async function listBucket(prefix = ""): Promise<string[]> {
   return keys;
 }
 
-/** Bytes the DumpStore instance of one dump holds (its file pieces). */
+/** Bytes the FileStore instance of one dump holds (its file pieces). */
 export function storedFileBytes(dumpId: string): Promise<number> {
-  return env.DUMP_STORE.get(env.DUMP_STORE.idFromName(`file:${dumpId}`)).storedBytes();
+  return fileStoreObject(env, dumpObjectKey(dumpId)).storedBytes();
 }
 
 /**
@@ -260,4 +358,54 @@ export async function databaseSnapshot(database: string): Promise<{ schema: Row[
 /** Runs a dump's statements in a (new) database as one transaction through POST /query. */
 export async function restoreDump(database: string, dumpSql: string): Promise<void> {
   await seed(database, restorableStatements(dumpSql));
+}
+
+// ---- restores ----
+
+export interface RestoreStatusBody {
+  restoreId: string;
+  database: string;
+  status: string;
+  mode: string;
+  progress: { bytesRead: number; totalBytes: number; statementsApplied: number; statementsSkipped: number; currentTable: string | null; percent: number };
+  createdAt: string;
+  error: string | null;
+  failedStatement: { number: number; line: number; byteOffset: number; sql: string; message: string } | null;
+  targetState: string | null;
+  callback: { delivered: boolean; attempts: number } | null;
+}
+
+/** POST /import/dump with a JSON body naming a finished dump, expecting 202; returns the restore id. */
+export async function restoreFromDump(database: string, body: Record<string, unknown>, headers: HeadersInit = {}): Promise<string> {
+  const started = await expectJson<{ result: { restoreId: string; status: string; statusUrl: string } }>(
+    await postJson(`/import/dump?database=${database}`, body, { headers }),
+    202,
+  );
+  expect(started.result.statusUrl).toBe(`${ORIGIN}/import/dump/${started.result.restoreId}/status`);
+  return started.result.restoreId;
+}
+
+/** POST /import/dump with the file as the body, expecting 202; `query` adds options ("&mode=replace"). */
+export async function restoreUpload(database: string, body: BodyInit, contentType: string, query = ""): Promise<string> {
+  const response = await api(`/import/dump?database=${database}${query}`, { method: "POST", headers: { "Content-Type": contentType }, body });
+  return (await expectJson<{ result: { restoreId: string } }>(response, 202)).result.restoreId;
+}
+
+export async function restoreStatus(restoreId: string): Promise<RestoreStatusBody> {
+  return (await expectJson<{ result: RestoreStatusBody }>(await api(`/import/dump/${restoreId}/status`), 200)).result;
+}
+
+/** Runs the restore's Workflow with its sleeps skipped until it completes or errors. */
+export async function runRestore(restoreId: string, expected: "complete" | "errored" = "complete"): Promise<RestoreStatusBody> {
+  const instance = await introspectWorkflowInstance(env.RESTORE_WORKFLOW, restoreId);
+  try {
+    await instance.modify(async (m) => {
+      await m.disableSleeps();
+      await m.disableRetryDelays();
+    });
+    await instance.waitForStatus(expected);
+  } finally {
+    await instance.dispose();
+  }
+  return restoreStatus(restoreId);
 }

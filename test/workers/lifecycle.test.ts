@@ -2,20 +2,25 @@
 // resume, and the paginated list. Everything goes through the public HTTP API; the Workflow is
 // steered only through the pool's introspection (sleeps, step results).
 
-import { introspectWorkflow, type WorkflowInstanceIntrospector, type WorkflowIntrospector } from "cloudflare:test";
+import type { WorkflowIntrospector } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { dumpObjectKey } from "../../workflows/bindings";
+import { dumpObjectKey } from "../../storage/files";
+import { jobRecords } from "../../storage/job-records";
 import { describe, expect, it } from "vitest";
 import {
   api,
   download,
   dumpStatus,
   expectJson,
+  lastInstance,
   listBucket,
+  checkListing,
   seed,
   startDump,
   storedFileBytes,
+  statusAfter as pollStatus,
   uniqueName,
+  watchInstances,
   type DumpStatusBody,
 } from "./helpers";
 
@@ -23,19 +28,8 @@ type Storage = "do" | "r2";
 const STORAGES: Storage[] = ["do", "r2"];
 
 /** Introspects every dump Workflow instance created from here on. */
-async function watchDumps(options: { disableSleeps?: boolean } = {}): Promise<WorkflowIntrospector> {
-  const introspector = await introspectWorkflow(env.DUMP_WORKFLOW);
-  await introspector.modifyAll(async (m) => {
-    await m.disableRetryDelays();
-    if (options.disableSleeps) await m.disableSleeps();
-  });
-  return introspector;
-}
-
-function lastInstance(introspector: WorkflowIntrospector): WorkflowInstanceIntrospector {
-  const instance = introspector.get().at(-1);
-  if (!instance) throw new Error("no dump Workflow instance was created");
-  return instance;
+function watchDumps(options: { disableSleeps?: boolean } = {}): Promise<WorkflowIntrospector> {
+  return watchInstances(env.DUMP_WORKFLOW, options);
 }
 
 /** Two small tables, so a dump has two chunk steps with a breathing sleep between them. */
@@ -64,12 +58,8 @@ async function seedLarge(prefix: string, megabytes: number): Promise<string> {
 }
 
 /** Polls the API while the dump's status is one of `passing`; returns the first other status. */
-async function statusAfter(dumpId: string, passing: string[]): Promise<DumpStatusBody> {
-  for (;;) {
-    const status = await dumpStatus(dumpId);
-    if (!passing.includes(status.status)) return status;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+function statusAfter(dumpId: string, passing: string[]): Promise<DumpStatusBody> {
+  return pollStatus(() => dumpStatus(dumpId), passing);
 }
 
 /** Waits for the dump's finalize step; the dump is then completed (its instance sleeps out the retention). */
@@ -92,7 +82,7 @@ async function expectNothingStored(dumpId: string) {
 }
 
 function dumpRecord(dumpId: string) {
-  return env.DUMP_STORE.get(env.DUMP_STORE.idFromName("index")).getRecord(dumpId);
+  return jobRecords(env, "dump").get(dumpId);
 }
 
 describe("retention", () => {
@@ -280,79 +270,33 @@ describe("pause and resume", () => {
 });
 
 describe("GET /export/dumps", () => {
-  interface Listed {
-    dumps: DumpStatusBody[];
-    cursor: string | null;
-  }
-
-  async function list(query: string): Promise<Listed> {
-    return (await expectJson<{ result: Listed }>(await api(`/export/dumps?${query}`), 200)).result;
-  }
-
-  async function listAll(query: string): Promise<{ pages: Listed[]; dumps: DumpStatusBody[] }> {
-    const pages: Listed[] = [];
-    let cursor: string | null = null;
-    do {
-      const page = await list(`${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
-      pages.push(page);
-      cursor = page.cursor;
-      expect(pages.length).toBeLessThan(100);
-    } while (cursor);
-    return { pages, dumps: pages.flatMap((p) => p.dumps) };
-  }
-
-  const newestFirst = (a: DumpStatusBody, b: DumpStatusBody) =>
-    a.createdAt === b.createdAt ? (a.dumpId < b.dumpId ? 1 : -1) : a.createdAt < b.createdAt ? 1 : -1;
-
   it("pages newest first with a cursor, and filters by database and status", async () => {
     await using dumps = await watchDumps();
     const first = await seedTwoTables("list-a");
     const second = await seedTwoTables("list-b");
-    const created: Array<{ dumpId: string; database: string }> = [];
+    const created: Array<{ id: string; database: string }> = [];
     for (const database of [first, second, first, second]) {
       const started = await startDump(database);
       await lastInstance(dumps).waitForStepResult({ name: "finalize" });
-      created.push({ dumpId: started.dumpId, database });
+      created.push({ id: started.dumpId, database });
     }
     // The fifth stays in the middle of its dump (long breathing sleep after its first chunk).
     const running = await startDump(first, { breathingMs: 600_000 });
     await lastInstance(dumps).waitForStepResult({ name: 'table "alpha" · chunk 1' });
-    created.push({ dumpId: running.dumpId, database: first });
-    const ours = new Set(created.map((c) => c.dumpId));
+    created.push({ id: running.dumpId, database: first });
 
-    // Everything, two at a time: ours all appear once, the whole listing is newest first.
-    const all = await listAll("limit=2");
-    for (const page of all.pages) expect(page.dumps.length).toBeLessThanOrEqual(2);
-    expect(all.pages[0].dumps).toHaveLength(2);
-    const ids = all.dumps.map((d) => d.dumpId);
-    expect(new Set(ids).size).toBe(ids.length);
-    expect(ids.filter((id) => ours.has(id)).sort()).toEqual([...ours].sort());
-    expect(all.dumps).toEqual([...all.dumps].sort(newestFirst));
-
-    // One database, two at a time: exactly its three dumps, newest first, over two pages.
-    const firstOnly = await listAll(`limit=2&database=${first}`);
-    expect(firstOnly.pages.map((p) => p.dumps.length)).toEqual([2, 1]);
-    const expected = created.filter((c) => c.database === first).map((c) => c.dumpId);
-    expect(firstOnly.dumps.map((d) => d.dumpId).sort()).toEqual([...expected].sort());
-    expect(firstOnly.dumps).toEqual([...firstOnly.dumps].sort(newestFirst));
-    expect(firstOnly.dumps[0].dumpId).toBe(running.dumpId);
-    for (const dump of firstOnly.dumps) {
-      expect(dump.database).toBe(first);
-      expect(dump).toHaveProperty("status");
-      expect(dump).toHaveProperty("size");
-    }
-
-    // Status filters, within one database.
-    const inProgress = await listAll(`database=${first}&status=in_progress`);
-    expect(inProgress.dumps.map((d) => d.dumpId)).toEqual([running.dumpId]);
-    const completed = await listAll(`database=${first}&status=completed`);
-    expect(completed.dumps.map((d) => d.dumpId).sort()).toEqual(expected.filter((id) => id !== running.dumpId).sort());
-    for (const dump of completed.dumps) expect(dump.size).toBeGreaterThan(0);
-
-    await expectJson(await api(`/export/dump/${running.dumpId}`, { method: "DELETE" }), 200);
-    const cancelled = await listAll(`database=${first}&status=cancelled`);
-    expect(cancelled.dumps.map((d) => d.dumpId)).toEqual([running.dumpId]);
-    expect((await listAll(`database=${second}&status=cancelled`)).dumps).toEqual([]);
+    const listed = await checkListing<DumpStatusBody>({
+      route: "/export/dumps",
+      key: "dumps",
+      idOf: (d) => d.dumpId,
+      created,
+      running: running.dumpId,
+      first,
+      second,
+      cancel: async (id) => void (await expectJson(await api(`/export/dump/${id}`, { method: "DELETE" }), 200)),
+    });
+    for (const dump of listed.firstOnly) expect(dump).toHaveProperty("size");
+    for (const dump of listed.completed) expect(dump.size).toBeGreaterThan(0);
   });
 
   for (const query of ["limit=0", "limit=101", "limit=abc", "limit=-1", "limit=1.5", "status=done", "database=bad%20name", "cursor=nonsense"]) {

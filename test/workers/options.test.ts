@@ -6,7 +6,7 @@ import { introspectWorkflow } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { readConfig } from "../../shared/config";
-import { dumpObjectKey } from "../../workflows/bindings";
+import { dumpObjectKey } from "../../storage/files";
 import type { ChunkStepResult } from "../../workflows/dump-steps";
 import {
   api,

@@ -2,12 +2,13 @@
 // loads a finished dump (DO storage, R2, gzip) or an uploaded SQL file into another database.
 // Exactness is judged cell by cell and by dumping the restored database again.
 
-import { introspectWorkflowInstance } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { splitStatements } from "../../shared/sql-splitter";
+import { fileStoreObject } from "../../storage/bindings";
+import { uploadedFile } from "../../storage/files";
 import { randomDoubles } from "../random";
-import { ORIGIN, api, expectJson, postJson, query, sameBytes, seed, uniqueName } from "./helpers";
+import { api, expectJson, postJson, query, restoreFromDump, restoreStatus, restoreUpload, runRestore, sameBytes, seed, uniqueName } from "./helpers";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -32,52 +33,6 @@ async function dumpFile(database: string, options: Record<string, unknown>): Pro
   const response = await api(`/export/dump/${dumpId}`);
   expect(response.status).toBe(200);
   return { dumpId, bytes: new Uint8Array(await response.arrayBuffer()) };
-}
-
-// ---- restores ----
-
-interface RestoreStatusBody {
-  restoreId: string;
-  database: string;
-  status: string;
-  mode: string;
-  progress: { bytesRead: number; totalBytes: number; statementsApplied: number; statementsSkipped: number; currentTable: string | null; percent: number };
-  error: string | null;
-  failedStatement: { number: number; line: number; byteOffset: number; sql: string; message: string } | null;
-  callback: { delivered: boolean; attempts: number } | null;
-}
-
-async function restoreFromDump(database: string, body: Record<string, unknown>, headers: HeadersInit = {}): Promise<string> {
-  const started = await expectJson<{ result: { restoreId: string; status: string; statusUrl: string } }>(
-    await postJson(`/import/dump?database=${database}`, body, { headers }),
-    202,
-  );
-  expect(started.result.statusUrl).toBe(`${ORIGIN}/import/dump/${started.result.restoreId}/status`);
-  return started.result.restoreId;
-}
-
-async function restoreUpload(database: string, body: BodyInit, contentType: string, query = ""): Promise<string> {
-  const response = await api(`/import/dump?database=${database}${query}`, { method: "POST", headers: { "Content-Type": contentType }, body });
-  return (await expectJson<{ result: { restoreId: string } }>(response, 202)).result.restoreId;
-}
-
-async function restoreStatus(restoreId: string): Promise<RestoreStatusBody> {
-  return (await expectJson<{ result: RestoreStatusBody }>(await api(`/import/dump/${restoreId}/status`), 200)).result;
-}
-
-/** Runs the restore's Workflow with its sleeps skipped until it completes or errors. */
-async function runRestore(restoreId: string, expected: "complete" | "errored" = "complete"): Promise<RestoreStatusBody> {
-  const instance = await introspectWorkflowInstance(env.RESTORE_WORKFLOW, restoreId);
-  try {
-    await instance.modify(async (m) => {
-      await m.disableSleeps();
-      await m.disableRetryDelays();
-    });
-    await instance.waitForStatus(expected);
-  } finally {
-    await instance.dispose();
-  }
-  return restoreStatus(restoreId);
 }
 
 // ---- comparing databases ----
@@ -323,7 +278,7 @@ describe("restoring an uploaded file", () => {
     expect(await violation.text()).toContain("FOREIGN KEY constraint failed");
     // The uploaded file (and its expanded copy) are gone.
     if (storage === "r2") expect((await env.DUMPS_BUCKET!.list({ prefix: `restores/${restoreId}/` })).objects).toEqual([]);
-    const pieces = await env.DUMP_STORE.get(env.DUMP_STORE.idFromName(`restore-upload:${restoreId}`)).storedBytes();
+    const pieces = await fileStoreObject(env, uploadedFile(restoreId, "do").key).storedBytes();
     expect(pieces).toBe(0);
   });
 
