@@ -13,7 +13,12 @@ export default defineConfig({
         plugins: [
           cloudflareTest({
             wrangler: { configPath: "./wrangler.jsonc" },
-            miniflare: { bindings: { BREATHING_MS: "0", CALLBACK_SECRET: "test-callback-secret" } },
+            // The service plus user classes to dump (test/workers/test-worker.ts).
+            main: "./test/workers/test-worker.ts",
+            miniflare: {
+              bindings: { BREATHING_MS: "0", CALLBACK_SECRET: "test-callback-secret" },
+              durableObjects: { STARBASE_LIKE: { className: "StarbaseLike", useSQLite: true } },
+            },
           }),
         ],
         test: {

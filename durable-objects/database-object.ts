@@ -1,77 +1,19 @@
-// A SQLite database in a Durable Object: one instance per database name. An RPC adapter over the
-// core in shared/: the query API, the dump's plan and chunk reads, and restores into it.
+// A SQLite database in a Durable Object: one instance per database name. Its dump and restore
+// methods come from withSqlDump (sql-dump.ts), as for any user class; it adds the /query API.
 
 import { DurableObject } from "cloudflare:workers";
-import { dumpPlan, sequences, tableAndViewNames } from "../shared/dump-plan";
-import { readChunk } from "../shared/dump-read";
-import type { SequenceRow } from "../shared/dump-sql";
-import { runSync } from "../shared/query-program";
 import { runStatement, runTransaction, type QueryOutcome, type QueryRow, type Statement } from "../shared/query";
-import { applyStatements, beginRestore, endRestore, userObjectCount, type ExclusiveAccess } from "../shared/restore-apply";
-import type { ApplyOutcome, BeginOutcome, RestoreBatch, RestoreMode } from "../shared/restore-record";
-import type { SqlDatabase } from "../shared/sql-handle";
-import type { ChunkRequest, ChunkResult, DumpPlan } from "../shared/types";
+import { withSqlDump } from "./sql-dump";
 
 export type { QueryOutcome, QueryRow, SqlParam, Statement } from "../shared/query";
 
-export class DatabaseObject extends DurableObject<Env> {
-  /** The handle the core's functions take. */
-  protected get database(): SqlDatabase {
-    return this.ctx.storage;
-  }
-
-  /** Restores turn foreign keys off with no other event in between, then commit before turning them on. */
-  private get exclusiveAccess(): ExclusiveAccess {
-    return { exclusive: (work) => this.ctx.blockConcurrencyWhile(work), flush: () => this.ctx.storage.sync() };
-  }
-
+export class DatabaseObject extends withSqlDump(DurableObject)<Env> {
   query(statement: Statement): QueryOutcome<QueryRow[]> {
     return runStatement(this.ctx.storage.sql, statement);
   }
 
   /** All statements or none. */
   transaction(statements: Statement[]): QueryOutcome<QueryRow[][]> {
-    return runTransaction(this.database, statements);
-  }
-
-  databaseSize(): number {
-    return this.ctx.storage.sql.databaseSize;
-  }
-
-  plan(database: string): DumpPlan {
-    return runSync(this.ctx.storage.sql, dumpPlan(database, this.ctx.storage.sql.databaseSize));
-  }
-
-  /** The next rows of a table as INSERT statements. Synchronous, so no other request interleaves. */
-  readChunk(request: ChunkRequest): ChunkResult {
-    return runSync(this.ctx.storage.sql, readChunk(request));
-  }
-
-  /** Names a dump's tables/excludeTables options may use: user tables and views. */
-  tableAndViewNames(): string[] {
-    return runSync(this.ctx.storage.sql, tableAndViewNames());
-  }
-
-  /** sqlite_sequence rows, with exact integers. */
-  sequences(): SequenceRow[] {
-    return runSync(this.ctx.storage.sql, sequences());
-  }
-
-  // ---- restores (a restore Workflow writes a dump into this database one batch at a time) ----
-
-  userObjectCount(): number {
-    return runSync(this.ctx.storage.sql, userObjectCount());
-  }
-
-  beginRestore(restoreId: string, mode: RestoreMode): Promise<BeginOutcome> {
-    return beginRestore(this.database, this.exclusiveAccess, restoreId, mode);
-  }
-
-  applyStatements(batch: RestoreBatch): Promise<ApplyOutcome> {
-    return applyStatements(this.database, this.exclusiveAccess, batch);
-  }
-
-  endRestore(restoreId: string): void {
-    endRestore(this.database, restoreId);
+    return runTransaction(this.ctx.storage, statements);
   }
 }

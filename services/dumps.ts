@@ -26,10 +26,10 @@ export async function startDump(env: Env, request: { database: string; options: 
   const config = readConfig(env);
   const source = databaseObject(env, database);
   if (options.tables || options.excludeTables) {
-    const unknown = unknownNames(options, await source.tableAndViewNames());
+    const unknown = unknownNames(options, await source.sqlDumpTableAndViewNames());
     if (unknown.length) throw new ServiceError("invalid", `unknown tables: ${unknown.join(", ")}`);
   }
-  const estimatedSize = await source.databaseSize();
+  const estimatedSize = await source.sqlDumpDatabaseSize();
   const storage = chooseStorage(options.storage, estimatedSize, config.r2ThresholdBytes, hasBucket(env));
   const now = new Date();
   const dumpId = newDumpId(now, crypto.randomUUID().slice(0, 8));

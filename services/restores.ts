@@ -125,7 +125,7 @@ async function assertTargetReady(env: Env, database: string, mode: RestoreMode):
     }
   }
   if (mode === "empty") {
-    const count = await databaseObject(env, database).userObjectCount();
+    const count = await databaseObject(env, database).sqlDumpUserObjectCount();
     if (count > 0) {
       throw new ServiceError(
         "conflict",

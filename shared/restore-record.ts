@@ -175,6 +175,9 @@ export type ApplyOutcome =
 export type BeginOutcome = { ok: true; dropped: number } | { ok: false; reason: string };
 
 /** Key of the target's own record of how far a restore has committed (kept in its KV storage). */
+/** Keys a restore keeps in its target's key-value storage while it runs. */
+export const RESTORE_MARKER_PREFIX = "restore-position:";
+
 export function restoreMarkerKey(restoreId: string): string {
-  return `restore-position:${restoreId}`;
+  return `${RESTORE_MARKER_PREFIX}${restoreId}`;
 }

@@ -34,7 +34,7 @@ function dumpFileClient(env: Env, params: DumpParams): FileClient {
 
 /** Plans the dump and starts its file. A retry starts another R2 upload; the record keeps the last one's id. */
 export async function planDump(env: Env, params: DumpParams): Promise<{ plan: DumpPlan; uploadId: string | null }> {
-  const plan = selectTables(await databaseObject(env, params.database).plan(params.database), params.options);
+  const plan = selectTables(await databaseObject(env, params.database).sqlDumpPlan(params.database), params.options);
   const uploadId = await dumpFileClient(env, params).begin(contentType(params.options.compression));
   await jobRecords(env, "dump").update(params.dumpId, {
     uploadId,
@@ -108,7 +108,7 @@ export async function dumpChunk(context: DumpContext, input: ChunkStepInput): Pr
   let readMs = 0;
   while (!done && bytes < target && Date.now() - started < STEP_TIME_BUDGET_MS) {
     const readStarted = Date.now();
-    const read = await database.readChunk({ table, after, maxRows: readRows, maxBytes: READ_LIMITS.targetBytes });
+    const read = await database.sqlDumpReadChunk({ table, after, maxRows: readRows, maxBytes: READ_LIMITS.targetBytes });
     const ms = Date.now() - readStarted;
     readMs += ms;
     after = read.lastKey;
@@ -168,7 +168,7 @@ export async function finalizeDump(
   let sequences: SequenceSection | null = null;
   if (plan.hasSequenceTable && !schemaOnly && sequenceTables.length > 0) {
     const wanted = new Set(sequenceTables.map((name) => name.toLowerCase()));
-    const rows = (await databaseObject(env, params.database).sequences()).filter((s) => wanted.has(s.name.toLowerCase()));
+    const rows = (await databaseObject(env, params.database).sqlDumpSequences()).filter((s) => wanted.has(s.name.toLowerCase()));
     sequences = { rows, onlyTables: selective ? sequenceTables : null };
   }
   const rebuild = schemaOnly ? [] : plan.tables.filter((t) => t.content === "rebuild").map((t) => t.name);

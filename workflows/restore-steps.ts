@@ -38,7 +38,7 @@ function sqlFile(params: RestoreParams): StoredFile {
 
 /** Forgets the restore's position in the target, and deletes the files the restore made (never a dump's own file). */
 export async function cleanUpRestore(env: Env, record: RestoreRecord): Promise<void> {
-  await databaseObject(env, record.database).endRestore(record.restoreId);
+  await databaseObject(env, record.database).sqlDumpEndRestore(record.restoreId);
   if (record.source.kind === "upload") await deleteFile(env, uploadedFile(record.restoreId, record.source.storage));
   if (record.compressed) await deleteFile(env, expandedFile(record.restoreId, record.source.storage));
 }
@@ -86,7 +86,7 @@ export async function prepareTarget(env: Env, params: RestoreParams, totalBytes:
     startedAt: new Date().toISOString(),
     progress: { bytesRead: 0, totalBytes, statementsApplied: 0, statementsSkipped: 0, currentTable: null, percent: 0 },
   });
-  const begun = await databaseObject(env, params.database).beginRestore(params.restoreId, params.options.mode);
+  const begun = await databaseObject(env, params.database).sqlDumpBeginRestore(params.restoreId, params.options.mode);
   if (!begun.ok) return failed(begun.reason);
   if (begun.dropped > 0) {
     console.log(JSON.stringify({ event: "restore_replaced", restoreId: params.restoreId, dropped: begun.dropped }));
@@ -168,7 +168,7 @@ export async function applySlice(env: Env, params: RestoreParams, cursor: Restor
   }
 
   const applyStarted = Date.now();
-  const outcome = await databaseObject(env, params.database).applyStatements({
+  const outcome = await databaseObject(env, params.database).sqlDumpApplyStatements({
     restoreId: params.restoreId,
     from: cursor.offset,
     to: next.offset,

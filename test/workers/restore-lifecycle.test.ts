@@ -138,7 +138,7 @@ describe("cancel and delete", () => {
 
       // The target no longer holds the restore's position: a late batch of it is refused.
       const late = { restoreId, from: status.progress.bytesRead, to: sql.length, foreignKeys: false, statements: [{ sql: "SELECT 1" }] };
-      expect(await databaseObject(env, target).applyStatements(late)).toMatchObject({ status: "failed", index: -1 });
+      expect(await databaseObject(env, target).sqlDumpApplyStatements(late)).toMatchObject({ status: "failed", index: -1 });
       // Idempotent: a second DELETE answers the same.
       expect(await expectJson(await cancel(restoreId), 200)).toEqual({ result: { restoreId, status: "cancelled" } });
       expect((await restoreStatus(restoreId)).status).toBe("cancelled");

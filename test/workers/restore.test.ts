@@ -404,7 +404,7 @@ describe("DatabaseObject restore batches", () => {
   it("applies a batch once, refuses batches out of order, and turns foreign keys back on", async () => {
     const name = uniqueName("restore-batch");
     const target = env.DATABASE.get(env.DATABASE.idFromName(name));
-    expect(await target.beginRestore("r1", "empty")).toEqual({ ok: true, dropped: 0 });
+    expect(await target.sqlDumpBeginRestore("r1", "empty")).toEqual({ ok: true, dropped: 0 });
     const batch = {
       restoreId: "r1",
       from: 0,
@@ -417,21 +417,21 @@ describe("DatabaseObject restore batches", () => {
         { sql: "INSERT INTO child VALUES (2, 43) RETURNING id" },
       ],
     };
-    expect(await target.applyStatements(batch)).toEqual({ status: "applied", statements: 4 });
+    expect(await target.sqlDumpApplyStatements(batch)).toEqual({ status: "applied", statements: 4 });
     // A retried step sends the same batch again: nothing runs twice.
-    expect(await target.applyStatements(batch)).toEqual({ status: "already-applied" });
-    expect(await target.applyStatements({ ...batch, from: 50, to: 150 })).toMatchObject({ status: "failed", index: -1 });
+    expect(await target.sqlDumpApplyStatements(batch)).toEqual({ status: "already-applied" });
+    expect(await target.sqlDumpApplyStatements({ ...batch, from: 50, to: 150 })).toMatchObject({ status: "failed", index: -1 });
     const failing = { ...batch, from: 100, to: 200, statements: [{ sql: "INSERT INTO child VALUES (3, 44)" }, { sql: "INSERT INTO nope VALUES (1)" }] };
-    expect(await target.applyStatements(failing)).toEqual({ status: "failed", index: 1, message: expect.stringContaining("no such table: nope") });
+    expect(await target.sqlDumpApplyStatements(failing)).toEqual({ status: "failed", index: 1, message: expect.stringContaining("no such table: nope") });
     expect(await query(name, "SELECT id, p FROM child ORDER BY id")).toEqual([{ id: 1, p: 42 }, { id: 2, p: 43 }]);
     expect(await query(name, "PRAGMA foreign_keys")).toEqual([{ foreign_keys: 1 }]);
     // With foreign keys enforced (PRAGMA foreign_keys=ON in the file), a violation fails cleanly.
     const enforced = { ...batch, from: 100, to: 200, foreignKeys: true, statements: [{ sql: "INSERT INTO child VALUES (4, 45)" }] };
-    expect(await target.applyStatements(enforced)).toMatchObject({ status: "failed", index: 0, message: expect.stringContaining("FOREIGN KEY") });
+    expect(await target.sqlDumpApplyStatements(enforced)).toMatchObject({ status: "failed", index: 0, message: expect.stringContaining("FOREIGN KEY") });
     // While the restore is open a retried begin is a no-op; once ended, the table makes "empty" refuse.
-    expect(await target.beginRestore("r1", "empty")).toEqual({ ok: true, dropped: 0 });
-    await target.endRestore("r1");
-    expect(await target.beginRestore("r1", "empty")).toMatchObject({ ok: false, reason: expect.stringContaining("has 2 tables or views") });
+    expect(await target.sqlDumpBeginRestore("r1", "empty")).toEqual({ ok: true, dropped: 0 });
+    await target.sqlDumpEndRestore("r1");
+    expect(await target.sqlDumpBeginRestore("r1", "empty")).toMatchObject({ ok: false, reason: expect.stringContaining("has 2 tables or views") });
   });
 });
 

@@ -1,0 +1,113 @@
+// withSqlDump(Base): makes any SQLite-backed Durable Object class a dump source and restore target.
+// It adds RPC methods, all named `sqlDump…`, over the core in shared/, and nothing else: the class's
+// fetch(), alarm(), WebSocket handlers and own methods are left as they are.
+//
+//   export class Notes extends withSqlDump(DurableObject)<Env> { … }
+//
+// Key-value storage (ctx.storage.put/get) is not part of a dump: see README, "Add dumps to your own Worker".
+
+import type { DurableObject } from "cloudflare:workers";
+import { dumpPlan, sequences, tableAndViewNames } from "../shared/dump-plan";
+import { readChunk } from "../shared/dump-read";
+import type { SequenceRow } from "../shared/dump-sql";
+import { runSync } from "../shared/query-program";
+import { applyStatements, beginRestore, endRestore, userObjectCount, type ExclusiveAccess } from "../shared/restore-apply";
+import type { ApplyOutcome, BeginOutcome, RestoreBatch, RestoreMode } from "../shared/restore-record";
+import { holdsData, isBlank } from "../shared/instance-state";
+import type { SqlDatabase } from "../shared/sql-handle";
+import type { ChunkRequest, ChunkResult, DumpPlan } from "../shared/types";
+
+/** Every method withSqlDump adds. A class that already has one of these names is refused. */
+export const SQL_DUMP_METHODS = [
+  "sqlDumpExists",
+  "sqlDumpDatabaseSize",
+  "sqlDumpPlan",
+  "sqlDumpReadChunk",
+  "sqlDumpTableAndViewNames",
+  "sqlDumpSequences",
+  "sqlDumpUserObjectCount",
+  "sqlDumpBeginRestore",
+  "sqlDumpApplyStatements",
+  "sqlDumpEndRestore",
+] as const;
+
+type DurableObjectClass = abstract new (...args: any[]) => DurableObject<any, any>;
+
+/** Whether each instance's storage was blank before the class's own constructor could write to it. */
+const blankAtStart = new WeakMap<object, boolean>();
+
+export function withSqlDump<Base extends DurableObjectClass>(base: Base) {
+  const taken = SQL_DUMP_METHODS.filter((name) => name in base.prototype);
+  if (taken.length) throw new Error(`withSqlDump(${base.name}): the class already has ${taken.join(", ")}`);
+
+  abstract class SqlDumpable extends base {
+    constructor(...args: any[]) {
+      // Read before super(): a constructor that creates its schema would otherwise make every
+      // instance look as if it had always existed.
+      const blank = isBlank((args[0] as DurableObjectState).storage);
+      super(...args);
+      blankAtStart.set(this, blank);
+    }
+
+    /**
+     * Whether this instance held anything before this call reached it: storage that was not blank
+     * when it started, or rows and keys written since. Dumps by id ask first, so that an id
+     * nobody wrote to is refused instead of dumped empty.
+     */
+    sqlDumpExists(): boolean {
+      return blankAtStart.get(this) === false || holdsData(this.ctx.storage);
+    }
+
+    sqlDumpDatabaseSize(): number {
+      return this.ctx.storage.sql.databaseSize;
+    }
+
+    sqlDumpPlan(label: string): DumpPlan {
+      return runSync(this.ctx.storage.sql, dumpPlan(label, this.ctx.storage.sql.databaseSize));
+    }
+
+    /** The next rows of a table as INSERT statements. Synchronous, so no other request interleaves. */
+    sqlDumpReadChunk(request: ChunkRequest): ChunkResult {
+      return runSync(this.ctx.storage.sql, readChunk(request));
+    }
+
+    /** Names a dump's tables/excludeTables options may use: user tables and views. */
+    sqlDumpTableAndViewNames(): string[] {
+      return runSync(this.ctx.storage.sql, tableAndViewNames());
+    }
+
+    /** sqlite_sequence rows, with exact integers. */
+    sqlDumpSequences(): SequenceRow[] {
+      return runSync(this.ctx.storage.sql, sequences());
+    }
+
+    sqlDumpUserObjectCount(): number {
+      return runSync(this.ctx.storage.sql, userObjectCount());
+    }
+
+    sqlDumpBeginRestore(restoreId: string, mode: RestoreMode): Promise<BeginOutcome> {
+      return beginRestore(this.ctx.storage, exclusiveAccess(this.ctx), restoreId, mode);
+    }
+
+    sqlDumpApplyStatements(batch: RestoreBatch): Promise<ApplyOutcome> {
+      return applyStatements(this.ctx.storage, exclusiveAccess(this.ctx), batch);
+    }
+
+    sqlDumpEndRestore(restoreId: string): void {
+      endRestore(this.ctx.storage as SqlDatabase, restoreId);
+    }
+  }
+  return SqlDumpable;
+}
+
+/** Restores turn foreign keys off with no other event in between, then commit before turning them on. */
+function exclusiveAccess(ctx: DurableObjectState): ExclusiveAccess {
+  return { exclusive: (work) => ctx.blockConcurrencyWhile(work), flush: () => ctx.storage.sync() };
+}
+
+/** What a caller sees of a class made with withSqlDump: its added methods, each answering a promise. */
+export type SqlDumpMethods = {
+  [K in (typeof SQL_DUMP_METHODS)[number]]: (
+    ...args: Parameters<InstanceType<ReturnType<typeof withSqlDump>>[K]>
+  ) => Promise<Awaited<ReturnType<InstanceType<ReturnType<typeof withSqlDump>>[K]>>>;
+};

@@ -1,0 +1,7 @@
+// Bindings that only the workers tests have (vitest.config.ts): user classes and D1 databases to dump.
+
+declare namespace Cloudflare {
+  interface Env {
+    STARBASE_LIKE: DurableObjectNamespace<import("./classes/starbase-like").StarbaseLike>;
+  }
+}
