@@ -18,6 +18,8 @@ declare namespace Cloudflare {
     DUMP_RETENTION?: string;
     R2_PART_SIZE_BYTES?: string;
     STEP_TARGET_BYTES?: string;
+    /** Databases besides DATABASE that dumps and restores may name (JSON; shared/sources.ts). */
+    DUMP_SOURCES?: string | Record<string, unknown>;
   }
   interface GlobalProps {
     mainModule: typeof import("./worker");

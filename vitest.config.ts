@@ -1,6 +1,15 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 
+/** Sources the workers tests dump and restore besides the service's own databases (shared/sources.ts). */
+const TEST_SOURCES = JSON.stringify({
+  starbase: { type: "durable-object", binding: "STARBASE_LIKE" },
+  "starbase-readonly": { type: "durable-object", binding: "STARBASE_LIKE", readOnly: true },
+  analytics: { type: "d1", binding: "ANALYTICS" },
+  "analytics-copy": { type: "d1", binding: "ANALYTICS_COPY" },
+  unbound: { type: "d1", binding: "NOT_BOUND" },
+});
+
 export default defineConfig({
   test: {
     projects: [
@@ -16,8 +25,9 @@ export default defineConfig({
             // The service plus user classes to dump (test/workers/test-worker.ts).
             main: "./test/workers/test-worker.ts",
             miniflare: {
-              bindings: { BREATHING_MS: "0", CALLBACK_SECRET: "test-callback-secret" },
+              bindings: { BREATHING_MS: "0", CALLBACK_SECRET: "test-callback-secret", DUMP_SOURCES: TEST_SOURCES },
               durableObjects: { STARBASE_LIKE: { className: "StarbaseLike", useSQLite: true } },
+              d1Databases: ["ANALYTICS", "ANALYTICS_COPY"],
             },
           }),
         ],

@@ -4,10 +4,10 @@
 import { json, type IRequest } from "itty-router";
 import { CALLBACK_URL, DUMP_OPTIONS } from "../shared/schemas";
 import { startDump as start } from "../services/dumps";
-import { databaseName, origin, parseOrThrow, readJson } from "./http";
+import { databaseOf, origin, parseOrThrow, readJson } from "./http";
 
 export async function startDump(request: IRequest, env: Env) {
-  const database = databaseName(request);
+  const database = databaseOf(request);
   const options = parseOrThrow(DUMP_OPTIONS, await readJson(request, {}), "options");
   const headerUrl = request.headers.get("X-Callback-URL");
   if (headerUrl !== null) options.callbackUrl = parseOrThrow(CALLBACK_URL, headerUrl, "X-Callback-URL");

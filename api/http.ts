@@ -4,6 +4,7 @@ import { StatusError, error, type IRequest } from "itty-router";
 import * as v from "valibot";
 import type { ListPosition } from "../shared/job-record";
 import { DATABASE_NAME, LIST_CURSOR, describeIssues } from "../shared/schemas";
+import { DATABASE_PARAMS, databaseRequest, type DatabaseRequest } from "../shared/sources";
 import { messageOf } from "../shared/error-message";
 import { ServiceError, type ServiceFailure } from "../shared/service-error";
 
@@ -34,6 +35,22 @@ export function databaseName(request: IRequest): string {
   return parseOrThrow(DATABASE_NAME, name ?? "default", "database");
 }
 
+/** The query parameters that pick the database a dump reads or a restore writes. */
+export const DATABASE_PARAM_NAMES = ["database", "source", "name", "id"] as const;
+
+/** ?database= (the service's own, default "default"), or ?source= with ?name= or ?id= (shared/sources.ts). */
+export function databaseOf(request: IRequest): DatabaseRequest {
+  const params: Record<string, string> = {};
+  for (const key of DATABASE_PARAM_NAMES) {
+    const value = request.query[key];
+    if (Array.isArray(value)) throw new StatusError(400, `${key}: give it once`);
+    if (value !== undefined) params[key] = value;
+  }
+  const parsed = v.safeParse(DATABASE_PARAMS, params);
+  if (!parsed.success) throw new StatusError(400, describeIssues(parsed.issues));
+  return databaseRequest(parsed.output);
+}
+
 export function origin(request: IRequest): string {
   return new URL(request.url).origin;
 }
@@ -51,7 +68,7 @@ export function decodeCursor(cursor: string): ListPosition {
   }
 }
 
-const STATUS_OF: Record<ServiceFailure, number> = { invalid: 400, not_found: 404, conflict: 409, gone: 410, unavailable: 503 };
+const STATUS_OF: Record<ServiceFailure, number> = { invalid: 400, forbidden: 403, not_found: 404, conflict: 409, gone: 410, unavailable: 503 };
 
 /** Every error becomes {"error": "..."} with its status; a ServiceError adds its details. */
 export function errorResponse(thrown: unknown, request: IRequest): Response {

@@ -5,13 +5,13 @@ import { StatusError, json, type IRequest } from "itty-router";
 import { RESTORE_FROM_DUMP, RESTORE_UPLOAD_QUERY } from "../shared/restore-record";
 import { CALLBACK_URL } from "../shared/schemas";
 import { restoreFromDump, restoreFromUpload } from "../services/restores";
-import { databaseName, origin, parseOrThrow, readJson } from "./http";
+import { DATABASE_PARAM_NAMES, databaseOf, origin, parseOrThrow, readJson } from "./http";
 
 const SQL_TYPES = new Set(["application/sql", "application/x-sql", "text/plain"]);
 const GZIP_TYPES = new Set(["application/gzip", "application/x-gzip"]);
 
 export async function startRestore(request: IRequest, env: Env) {
-  const database = databaseName(request);
+  const database = databaseOf(request);
   const type = (request.headers.get("Content-Type") ?? "").split(";")[0].trim().toLowerCase();
   const headerUrl = request.headers.get("X-Callback-URL");
   const callback = headerUrl !== null ? { callbackUrl: parseOrThrow(CALLBACK_URL, headerUrl, "X-Callback-URL") } : {};
@@ -42,6 +42,5 @@ export async function startRestore(request: IRequest, env: Env) {
 }
 
 function withoutDatabase(query: IRequest["query"]) {
-  const { database: _database, ...rest } = query;
-  return rest;
+  return Object.fromEntries(Object.entries(query).filter(([key]) => !(DATABASE_PARAM_NAMES as readonly string[]).includes(key)));
 }

@@ -8,7 +8,8 @@ import { pendingCallback, reportedPercent } from "../shared/job-record";
 import type { DumpOptions } from "../shared/schemas";
 import { ServiceError } from "../shared/service-error";
 import { unknownNames } from "../shared/table-selection";
-import { databaseObject } from "../storage/bindings";
+import type { DatabaseRequest } from "../shared/sources";
+import { openDatabase, resolveDatabase } from "../storage/databases";
 import { fileClient, hasBucket, readStream, unusableStorage } from "../storage/file-store";
 import { dumpFile } from "../storage/files";
 import { currentStatus, expireDump, findJob, startJob, type JobState } from "../workflows/jobs";
@@ -19,12 +20,14 @@ export function dumpUrls(origin: string, dumpId: string) {
 }
 
 /** Checks the options against the database, records the dump and starts its Workflow. */
-export async function startDump(env: Env, request: { database: string; options: DumpOptions; origin: string }) {
-  const { database, options } = request;
+export async function startDump(env: Env, request: { database: DatabaseRequest; options: DumpOptions; origin: string }) {
+  const { options } = request;
   const unusable = unusableStorage(env, options.storage);
   if (unusable) throw new ServiceError("invalid", `storage "${options.storage}" cannot be used: ${unusable}`);
   const config = readConfig(env);
-  const source = databaseObject(env, database);
+  const target = await resolveDatabase(env, request.database, "dump");
+  const { database, sourceRef } = target;
+  const source = openDatabase(env, target);
   if (options.tables || options.excludeTables) {
     const unknown = unknownNames(options, await source.sqlDumpTableAndViewNames());
     if (unknown.length) throw new ServiceError("invalid", `unknown tables: ${unknown.join(", ")}`);
@@ -37,6 +40,7 @@ export async function startDump(env: Env, request: { database: string; options: 
   const record: DumpRecord = {
     dumpId,
     database,
+    ...(sourceRef ? { sourceRef } : {}),
     phase: "started",
     storage,
     options,
@@ -52,7 +56,7 @@ export async function startDump(env: Env, request: { database: string; options: 
     uploadId: null,
     expiresAt: null,
   };
-  await startJob(env, "dump", record, { dumpId, database, storage, options, ...urls });
+  await startJob(env, "dump", record, { dumpId, database, ...(sourceRef ? { sourceRef } : {}), storage, options, ...urls });
   return { message: "Database dump started", dumpId, status: "in_progress", ...urls, estimatedSize, storage };
 }
 
@@ -63,6 +67,7 @@ export function dumpView(record: DumpRecord, { status, error }: JobState, origin
   return {
     dumpId: record.dumpId,
     database: record.database,
+    source: record.sourceRef ?? null,
     status,
     progress,
     storage: record.storage,

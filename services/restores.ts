@@ -14,7 +14,8 @@ import {
 import { messageOf } from "../shared/error-message";
 import { ServiceError } from "../shared/service-error";
 import type { StorageKind } from "../shared/types";
-import { databaseObject } from "../storage/bindings";
+import type { DatabaseRequest } from "../shared/sources";
+import { openDatabase, resolveDatabase, type JobDatabase } from "../storage/databases";
 import { deleteFile, fileClient, hasBucket, unusableStorage, writeStream } from "../storage/file-store";
 import { uploadedFile } from "../storage/files";
 import { jobRecords } from "../storage/job-records";
@@ -25,7 +26,7 @@ export function restoreStatusUrl(origin: string, restoreId: string): string {
 }
 
 interface RestoreRequest {
-  database: string;
+  database: DatabaseRequest;
   options: RestoreOptions;
   origin: string;
 }
@@ -41,9 +42,9 @@ export async function restoreFromDump(env: Env, request: RestoreRequest & { dump
   }
   const unusable = unusableStorage(env, dump.storage);
   if (unusable) throw new ServiceError("conflict", `dump ${dumpId} cannot be read: ${unusable}`);
-  await assertTargetReady(env, request.database, request.options.mode);
+  const target = await readyTarget(env, request.database, request.options.mode);
   const source: RestoreSource = { kind: "dump", dumpId, storage: dump.storage };
-  return start(env, request, newId(), source, dump.options.compression === "gzip", dump.size);
+  return start(env, request, target, newId(), source, dump.options.compression === "gzip", dump.size);
 }
 
 /**
@@ -62,7 +63,7 @@ export async function restoreFromUpload(
 ) {
   const unusable = unusableStorage(env, request.storage);
   if (unusable) throw new ServiceError("invalid", `storage "${request.storage}" cannot be used: ${unusable}`);
-  await assertTargetReady(env, request.database, request.options.mode);
+  const target = await readyTarget(env, request.database, request.options.mode);
   if (!request.body) throw new ServiceError("invalid", "the request body is empty: send the SQL file as the body");
   const storage: StorageKind = request.storage === "do" || !hasBucket(env) ? "do" : "r2";
   const restoreId = newId();
@@ -78,19 +79,29 @@ export async function restoreFromUpload(
     throw new ServiceError("invalid", "the request body is empty: send the SQL file as the body");
   }
   const source: RestoreSource = { kind: "upload", storage, contentType: request.contentType, receivedBytes: size };
-  return start(env, request, restoreId, source, request.compressed, size);
+  return start(env, request, target, restoreId, source, request.compressed, size);
 }
 
 function newId(): string {
   return newRestoreId(new Date(), crypto.randomUUID().slice(0, 8));
 }
 
-async function start(env: Env, request: RestoreRequest, restoreId: string, source: RestoreSource, compressed: boolean, fileBytes: number) {
-  const { database, options } = request;
+async function start(
+  env: Env,
+  request: RestoreRequest,
+  { database, sourceRef }: JobDatabase,
+  restoreId: string,
+  source: RestoreSource,
+  compressed: boolean,
+  fileBytes: number,
+) {
+  const { options } = request;
+  const target = sourceRef ? { sourceRef } : {};
   const statusUrl = restoreStatusUrl(request.origin, restoreId);
   const record: RestoreRecord = {
     restoreId,
     database,
+    ...target,
     phase: "started",
     mode: options.mode,
     source,
@@ -104,11 +115,12 @@ async function start(env: Env, request: RestoreRequest, restoreId: string, sourc
     failedStatement: null,
     callback: pendingCallback(options.callbackUrl),
   };
-  await startJob(env, "restore", record, { restoreId, database, source, compressed, fileBytes, options, statusUrl });
+  await startJob(env, "restore", record, { restoreId, database, ...target, source, compressed, fileBytes, options, statusUrl });
   return {
     message: "Database restore started",
     restoreId,
     database,
+    target: sourceRef ?? null,
     status: "queued",
     mode: options.mode,
     source: source.kind === "dump" ? { kind: "dump", dumpId: source.dumpId } : { kind: "upload", bytes: fileBytes },
@@ -116,8 +128,13 @@ async function start(env: Env, request: RestoreRequest, restoreId: string, sourc
   };
 }
 
-/** Conflict when another restore into `database` is running, or (mode "empty") when it has user tables. */
-async function assertTargetReady(env: Env, database: string, mode: RestoreMode): Promise<void> {
+/**
+ * The target, once checked: conflict when another restore into it is running, or (mode "empty")
+ * when it has user tables.
+ */
+async function readyTarget(env: Env, request: DatabaseRequest, mode: RestoreMode): Promise<JobDatabase> {
+  const target = await resolveDatabase(env, request, "restore");
+  const { database } = target;
   for (const other of await jobRecords(env, "restore").started(database)) {
     const { status } = await currentStatus(env, "restore", other);
     if (status === "queued" || status === "in_progress" || status === "paused") {
@@ -125,7 +142,7 @@ async function assertTargetReady(env: Env, database: string, mode: RestoreMode):
     }
   }
   if (mode === "empty") {
-    const count = await databaseObject(env, database).sqlDumpUserObjectCount();
+    const count = await openDatabase(env, target).sqlDumpUserObjectCount();
     if (count > 0) {
       throw new ServiceError(
         "conflict",
@@ -133,6 +150,7 @@ async function assertTargetReady(env: Env, database: string, mode: RestoreMode):
       );
     }
   }
+  return target;
 }
 
 /** What GET /import/dump/:id/status shows. */
@@ -140,6 +158,7 @@ export function restoreView(record: RestoreRecord, { status, error }: JobState, 
   return {
     restoreId: record.restoreId,
     database: record.database,
+    target: record.sourceRef ?? null,
     status,
     mode: record.mode,
     source: record.source,

@@ -2,11 +2,14 @@
 
 import type { CallbackOutcome, JobPhase } from "./job-record";
 import type { DumpOptions } from "./schemas";
+import type { SourceRef } from "./sources";
 import type { DumpProgress, StorageKind } from "./types";
 
 export interface DumpRecord {
   dumpId: string;
   database: string;
+  /** The configured source dumped (DUMP_SOURCES); absent for the service's own databases. */
+  sourceRef?: SourceRef;
   phase: JobPhase;
   storage: StorageKind;
   options: DumpOptions;

@@ -1,7 +1,7 @@
 // Query programs: reading logic written as generators that yield each query they need and receive
 // its rows. The logic then does not depend on how queries run: runSync() drives a program over a
 // SqlHandle in one synchronous call (a Durable Object: nothing else runs in between), and an async
-// executor (D1's API) can drive the same program with `await` in its loop.
+// executor (D1's API) drives the same program with runAsync(), awaiting each query.
 
 import type { SqlHandle, SqlValue } from "./sql-handle";
 
@@ -41,5 +41,15 @@ export function* selectOne<R extends SqlValue[]>(sql: string, ...params: QueryPa
 export function runSync<T>(sql: SqlHandle, program: QueryProgram<T>): T {
   let step = program.next();
   while (!step.done) step = program.next(sql.exec(step.value.sql, ...step.value.params).raw());
+  return step.value;
+}
+
+/**
+ * Runs a program to its end over an asynchronous executor (D1), one query at a time. Other
+ * requests can run between its queries, so the program must not rely on them seeing one instant.
+ */
+export async function runAsync<T>(execute: (query: Query) => Promise<Rows>, program: QueryProgram<T>): Promise<T> {
+  let step = program.next();
+  while (!step.done) step = program.next(await execute(step.value));
   return step.value;
 }

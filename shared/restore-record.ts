@@ -5,6 +5,7 @@ import * as v from "valibot";
 import { newDumpId } from "./dump-id";
 import { reportedPercent, type CallbackOutcome, type JobStatus } from "./job-record";
 import { CALLBACK_URL, DUMP_ID } from "./schemas";
+import type { SourceRef } from "./sources";
 import type { StorageKind } from "./types";
 
 export const RESTORE_ID = v.pipe(v.string(), v.regex(/^[a-zA-Z0-9_][a-zA-Z0-9-_]{0,99}$/, "not a restore id"));
@@ -37,7 +38,7 @@ export const RESTORE_FROM_DUMP = v.strictObject({
   callbackUrl: v.optional(CALLBACK_URL),
 });
 
-/** Query parameters (besides ?database=) when the request body is the SQL file itself. */
+/** Query parameters (besides those naming the database) when the request body is the SQL file itself. */
 export const RESTORE_UPLOAD_QUERY = v.strictObject({
   mode: v.optional(MODE, "empty"),
   breathingMs: v.optional(v.pipe(integerText("breathingMs"), BREATHING_MS)),
@@ -86,6 +87,8 @@ export type RestorePhase = "started" | "completed" | "failed" | "cancelled";
 export interface RestoreRecord {
   restoreId: string;
   database: string;
+  /** The configured source restored into (DUMP_SOURCES); absent for the service's own databases. */
+  sourceRef?: SourceRef;
   phase: RestorePhase;
   mode: RestoreMode;
   source: RestoreSource;

@@ -3,6 +3,7 @@
 
 export type ServiceFailure =
   | "invalid" // the request itself is wrong
+  | "forbidden" // allowed to no one, e.g. restoring into a read-only source
   | "not_found"
   | "conflict" // the job or database is not in a state that allows it
   | "gone" // it existed, and was deleted on purpose

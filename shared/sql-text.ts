@@ -35,7 +35,8 @@ export const LARGE_VALUE_BYTES = 512 * 1024;
 /**
  * SQL expression, evaluated by SQLite, that turns column `column` into its exact SQL literal text.
  * - REAL values come back as numbers and are written by realLiteral(), because no SQLite float text is
- *   exact everywhere.
+ *   exact everywhere; ±Infinity (inf - inf is NULL) comes back as realLiteral's text, since D1's
+ *   JSON answers turn it into null.
  * - TEXT with a NUL byte is written as bytes, because quote() stops at the NUL; so is TEXT with a
  *   carriage return, because the sqlite3 shell drops a CR before a line break even inside a string.
  * - Values over LARGE_VALUE_BYTES come back as NULL (quote() never returns NULL): read them in pieces.
@@ -43,7 +44,7 @@ export const LARGE_VALUE_BYTES = 512 * 1024;
 export function literalExpression(column: string): string {
   const c = quoteIdentifier(column);
   return (
-    `CASE typeof(${c}) WHEN 'real' THEN ${c} ` +
+    `CASE typeof(${c}) WHEN 'real' THEN CASE WHEN ${c} - ${c} IS NULL THEN (CASE WHEN ${c} > 0 THEN '1e999' ELSE '-1e999' END) ELSE ${c} END ` +
     `WHEN 'text' THEN CASE WHEN length(CAST(${c} AS BLOB)) > ${LARGE_VALUE_BYTES} THEN NULL ` +
     `WHEN instr(CAST(${c} AS BLOB), X'00') > 0 OR instr(${c}, char(13)) > 0 ` +
     `THEN 'CAST(' || quote(CAST(${c} AS BLOB)) || ' AS TEXT)' ELSE quote(${c}) END ` +

@@ -10,8 +10,9 @@ import { jobTimes } from "../shared/job-record";
 import { selectTables } from "../shared/table-selection";
 import { overallPercent, tableFraction } from "../shared/progress";
 import type { DumpOptions } from "../shared/schemas";
+import type { SourceRef } from "../shared/sources";
 import type { DumpPlan, KeyCursor } from "../shared/types";
-import { databaseObject } from "../storage/bindings";
+import { openDatabase } from "../storage/databases";
 import { deleteFile, fileClient, finishFile, type AppendCursor, type FileClient, type UploadedPart } from "../storage/file-store";
 import { dumpFile } from "../storage/files";
 import { jobRecords } from "../storage/job-records";
@@ -34,7 +35,7 @@ function dumpFileClient(env: Env, params: DumpParams): FileClient {
 
 /** Plans the dump and starts its file. A retry starts another R2 upload; the record keeps the last one's id. */
 export async function planDump(env: Env, params: DumpParams): Promise<{ plan: DumpPlan; uploadId: string | null }> {
-  const plan = selectTables(await databaseObject(env, params.database).sqlDumpPlan(params.database), params.options);
+  const plan = selectTables(await openDatabase(env, params).sqlDumpPlan(params.database), params.options);
   const uploadId = await dumpFileClient(env, params).begin(contentType(params.options.compression));
   await jobRecords(env, "dump").update(params.dumpId, {
     uploadId,
@@ -77,7 +78,7 @@ export interface ChunkStepResult {
 export async function dumpChunk(context: DumpContext, input: ChunkStepInput): Promise<ChunkStepResult> {
   const { env, params, plan, config } = context;
   const table = plan.tables[input.tableIndex];
-  const database = databaseObject(env, params.database);
+  const database = openDatabase(env, params);
   const { schemaOnly, dataOnly, compression } = params.options;
   const writer = await dumpFileClient(env, params).openWriter(input.sink, context.uploadId);
   let encoding = input.encoding;
@@ -168,7 +169,7 @@ export async function finalizeDump(
   let sequences: SequenceSection | null = null;
   if (plan.hasSequenceTable && !schemaOnly && sequenceTables.length > 0) {
     const wanted = new Set(sequenceTables.map((name) => name.toLowerCase()));
-    const rows = (await databaseObject(env, params.database).sqlDumpSequences()).filter((s) => wanted.has(s.name.toLowerCase()));
+    const rows = (await openDatabase(env, params).sqlDumpSequences()).filter((s) => wanted.has(s.name.toLowerCase()));
     sequences = { rows, onlyTables: selective ? sequenceTables : null };
   }
   const rebuild = schemaOnly ? [] : plan.tables.filter((t) => t.content === "rebuild").map((t) => t.name);
@@ -204,6 +205,7 @@ export async function discardDumpFile(env: Env, record: DumpRecord): Promise<voi
 export interface DumpCallbackPayload {
   dumpId: string;
   database: string;
+  source: SourceRef | null;
   status: "completed" | "failed";
   downloadUrl: string;
   statusUrl: string;
@@ -222,6 +224,7 @@ export function dumpCallbackPayload(record: DumpRecord, status: "completed" | "f
   return {
     dumpId: record.dumpId,
     database: record.database,
+    source: record.sourceRef ?? null,
     status,
     downloadUrl: params.downloadUrl,
     statusUrl: params.statusUrl,

@@ -5,6 +5,7 @@ import type { WorkflowStep } from "cloudflare:workers";
 import { retentionFor, type DumpConfig } from "../shared/config";
 import { START_ENCODING } from "../shared/dump-encoding";
 import type { DumpOptions } from "../shared/schemas";
+import type { SourceRef } from "../shared/sources";
 import type { KeyCursor, StorageKind, TablePlan } from "../shared/types";
 import { EMPTY_CURSOR, type UploadedPart } from "../storage/file-store";
 import { dumpChunk, finalizeDump, planDump, type ChunkStepResult } from "./dump-steps";
@@ -15,6 +16,8 @@ import { WORK_STEP } from "./step-config";
 export interface DumpParams {
   dumpId: string;
   database: string;
+  /** A configured source (DUMP_SOURCES); without it, the service's own database named `database`. */
+  sourceRef?: SourceRef;
   storage: StorageKind;
   options: DumpOptions;
   statusUrl: string;

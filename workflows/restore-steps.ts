@@ -18,7 +18,8 @@ import {
 } from "../shared/restore-record";
 import { realLiteral } from "../shared/real-literal";
 import { SqlFileError, classifyStatement, exactRealLiterals, fitStatement, readStatements } from "../shared/sql-splitter";
-import { databaseObject } from "../storage/bindings";
+import { batchLimits, openDatabase } from "../storage/databases";
+import type { SourceRef } from "../shared/sources";
 import { deleteFile, fileClient, readRange, readStream, writeStream } from "../storage/file-store";
 import { dumpFile, expandedFile, uploadedFile, type StoredFile } from "../storage/files";
 import { jobRecords } from "../storage/job-records";
@@ -38,7 +39,7 @@ function sqlFile(params: RestoreParams): StoredFile {
 
 /** Forgets the restore's position in the target, and deletes the files the restore made (never a dump's own file). */
 export async function cleanUpRestore(env: Env, record: RestoreRecord): Promise<void> {
-  await databaseObject(env, record.database).sqlDumpEndRestore(record.restoreId);
+  await openDatabase(env, record).sqlDumpEndRestore(record.restoreId);
   if (record.source.kind === "upload") await deleteFile(env, uploadedFile(record.restoreId, record.source.storage));
   if (record.compressed) await deleteFile(env, expandedFile(record.restoreId, record.source.storage));
 }
@@ -86,7 +87,7 @@ export async function prepareTarget(env: Env, params: RestoreParams, totalBytes:
     startedAt: new Date().toISOString(),
     progress: { bytesRead: 0, totalBytes, statementsApplied: 0, statementsSkipped: 0, currentTable: null, percent: 0 },
   });
-  const begun = await databaseObject(env, params.database).sqlDumpBeginRestore(params.restoreId, params.options.mode);
+  const begun = await openDatabase(env, params).sqlDumpBeginRestore(params.restoreId, params.options.mode);
   if (!begun.ok) return failed(begun.reason);
   if (begun.dropped > 0) {
     console.log(JSON.stringify({ event: "restore_replaced", restoreId: params.restoreId, dropped: begun.dropped }));
@@ -135,7 +136,15 @@ export async function applySlice(env: Env, params: RestoreParams, cursor: Restor
   const statements: RestoreStatement[] = [];
   const origins: Origin[] = [];
   let stoppedEarly = false;
+  const limits = batchLimits(params);
+  let batchBytes = 0;
   for (const statement of read.statements) {
+    // A target whose transactions are limited (D1) gets steps it can apply in one transaction.
+    if (limits && statements.length > 0 && (statements.length >= limits.statements || batchBytes >= limits.bytes)) {
+      stoppedEarly = true;
+      break;
+    }
+    batchBytes += statement.sql.length;
     const origin: Origin = { number: next.statements + 1, line: statement.line, start: statement.start, sql: statement.sql };
     const action = classifyStatement(statement.sql);
     if (action.action === "refuse") return failed(failureMessage(origin, action.reason, cursor), failedStatement(origin, action.reason));
@@ -168,7 +177,7 @@ export async function applySlice(env: Env, params: RestoreParams, cursor: Restor
   }
 
   const applyStarted = Date.now();
-  const outcome = await databaseObject(env, params.database).sqlDumpApplyStatements({
+  const outcome = await openDatabase(env, params).sqlDumpApplyStatements({
     restoreId: params.restoreId,
     from: cursor.offset,
     to: next.offset,
@@ -237,6 +246,7 @@ export async function finishRestore(env: Env, params: RestoreParams, cursor: Res
 export interface RestoreCallbackPayload {
   restoreId: string;
   database: string;
+  target: SourceRef | null;
   status: "completed" | "failed";
   statusUrl: string;
   bytesRead: number;
@@ -253,6 +263,7 @@ export function restoreCallbackPayload(record: RestoreRecord, status: "completed
   return {
     restoreId: record.restoreId,
     database: record.database,
+    target: record.sourceRef ?? null,
     status,
     statusUrl: params.statusUrl,
     bytesRead: record.progress.bytesRead,

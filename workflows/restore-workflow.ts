@@ -4,6 +4,7 @@
 import type { WorkflowStep } from "cloudflare:workers";
 import type { DumpConfig } from "../shared/config";
 import type { RestoreOptions, RestoreSource } from "../shared/restore-record";
+import type { SourceRef } from "../shared/sources";
 import { JobWorkflow } from "./job-workflow";
 import { JobFailure } from "./jobs";
 import { applySlice, expandSource, finishRestore, prepareTarget, type RestoreCursor, type StepResult } from "./restore-steps";
@@ -12,6 +13,8 @@ import { WORK_STEP } from "./step-config";
 export interface RestoreParams {
   restoreId: string;
   database: string;
+  /** A configured source (DUMP_SOURCES); without it, the service's own database named `database`. */
+  sourceRef?: SourceRef;
   source: RestoreSource;
   /** The stored file is gzip: it is expanded to plain SQL first. */
   compressed: boolean;

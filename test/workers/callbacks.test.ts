@@ -83,6 +83,7 @@ describe("callback delivery", () => {
       [
         "dumpId",
         "database",
+        "source",
         "status",
         "downloadUrl",
         "statusUrl",

@@ -3,5 +3,7 @@
 declare namespace Cloudflare {
   interface Env {
     STARBASE_LIKE: DurableObjectNamespace<import("./classes/starbase-like").StarbaseLike>;
+    ANALYTICS: D1Database;
+    ANALYTICS_COPY: D1Database;
   }
 }

@@ -332,24 +332,31 @@ export function uniqueName(prefix: string): string {
  * Everything a restore must reproduce, as text: the schema objects and every row of every user
  * table with quote()d values (exact for integers beyond 2^53, blobs and text), in rowid order.
  */
-export async function databaseSnapshot(database: string): Promise<{ schema: Row[]; rows: Record<string, string[]> }> {
+export function databaseSnapshot(database: string): Promise<{ schema: Row[]; rows: Record<string, string[]> }> {
+  return snapshotOf((sql, params) => query(database, sql, params));
+}
+
+/** databaseSnapshot of any database, through a function that runs one query (a user class's RPC, D1). */
+export async function snapshotOf(
+  query: (sql: string, params?: Array<string | number>) => Promise<Row[]>,
+): Promise<{ schema: Row[]; rows: Record<string, string[]> }> {
   const schema = await query(
-    database,
     `SELECT type, name, tbl_name, sql FROM sqlite_master
      WHERE name NOT LIKE '\\_cf\\_%' ESCAPE '\\' AND name NOT LIKE '\\_\\_miniflare%' ESCAPE '\\' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
      ORDER BY type, name`,
   );
   const rows: Record<string, string[]> = {};
   for (const { name } of schema.filter((o) => o.type === "table") as Array<{ name: string }>) {
-    const columns = (await query(database, "SELECT name FROM pragma_table_info(?) ORDER BY cid", [name])) as Array<{ name: string }>;
+    const columns = (await query("SELECT name FROM pragma_table_info(?) ORDER BY cid", [name])) as Array<{ name: string }>;
     const quoted = columns.map((c) => `quote("${c.name.replaceAll('"', '""')}")`).join(` || ',' || `);
     const table = `"${name.replaceAll('"', '""')}"`;
-    const result = await query(database, `SELECT ${quoted} AS row FROM ${table} ORDER BY rowid`);
+    const [{ wr }] = (await query("SELECT wr FROM pragma_table_list WHERE name = ?", [name])) as Array<{ wr: number }>;
+    const result = await query(`SELECT ${quoted} AS row FROM ${table} ORDER BY ${wr ? "1" : "rowid"}`);
     rows[name] = result.map((r) => String(r.row));
   }
-  const hasSequence = await query(database, "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'");
+  const hasSequence = await query("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'");
   if (hasSequence.length) {
-    const sequence = await query(database, "SELECT name || '=' || quote(seq) AS row FROM sqlite_sequence ORDER BY name");
+    const sequence = await query("SELECT name || '=' || quote(seq) AS row FROM sqlite_sequence ORDER BY name");
     rows.sqlite_sequence = sequence.map((r) => String(r.row));
   }
   return { schema, rows };
