@@ -2,6 +2,7 @@
 
 declare namespace Cloudflare {
   interface Env {
+    /** The service's own databases (?database=). A Worker using the library may leave it out (storage/bindings.ts). */
     DATABASE: DurableObjectNamespace<import("./durable-objects/database-object").DatabaseObject>;
     /** The records of every dump and restore (one instance, "index"). */
     JOB_INDEX: DurableObjectNamespace<import("./durable-objects/job-index").JobIndex>;

@@ -1,8 +1,7 @@
-// The Worker's entry point: the HTTP API, and the classes that wrangler.jsonc binds.
+// The Worker's entry point: the HTTP API, and the classes that wrangler.jsonc binds, all from the
+// package's public entry point (index.ts), as a Worker that uses the library would take them.
 
-export { api as default } from "./api/router";
-export { DatabaseObject } from "./durable-objects/database-object";
-export { FileStore } from "./durable-objects/file-store";
-export { JobIndex } from "./durable-objects/job-index";
-export { DumpWorkflow } from "./workflows/dump-workflow";
-export { RestoreWorkflow } from "./workflows/restore-workflow";
+import { dumpApi } from "./index";
+
+export { DatabaseObject, DumpWorkflow, FileStore, JobIndex, RestoreWorkflow } from "./index";
+export default dumpApi();

@@ -51,8 +51,9 @@ export function databaseOf(request: IRequest): DatabaseRequest {
   return databaseRequest(parsed.output);
 }
 
+/** Where the API's routes start: the origin, and the path it is mounted under (dumpApi's base). */
 export function origin(request: IRequest): string {
-  return new URL(request.url).origin;
+  return (request.apiRoot as string | undefined) ?? new URL(request.url).origin;
 }
 
 /** The page a list answer ends with, as an opaque cursor for the next request. */

@@ -13,48 +13,65 @@ type Args = [Env, ExecutionContext];
 
 const methodNotAllowed = () => error(405, "method not allowed");
 
-const router = AutoRouter<IRequest, Args>({ catch: errorResponse });
 const dumps = jobHandlers("dump");
 const restores = jobHandlers("restore");
 
-router
-  .get("/health", () => ({ result: { status: "ok" } }))
-  .all("/health", methodNotAllowed)
-  .all("*", requireAdmin)
-  .post("/query", runQuery)
-  .all("/query", methodNotAllowed);
+export interface DumpApiOptions {
+  /** Path the routes are mounted under, e.g. "/admin/db" for /admin/db/export/dump. Default: none. */
+  base?: string;
+}
 
-// Dumps: one DumpWorkflow instance each.
-router
-  .post("/export/dump", startDump)
-  .post("/export/dump/chunked", startDump)
-  .get("/export/dumps", dumps.list)
-  .get("/export/dump/:dumpId/status", dumps.status)
-  .post("/export/dump/:dumpId/pause", dumps.pause)
-  .post("/export/dump/:dumpId/resume", dumps.resume)
-  .get("/export/dump/:dumpId", downloadDump)
-  .delete("/export/dump/:dumpId", dumps.cancel)
-  .all("/export/dump", methodNotAllowed)
-  .all("/export/dump/chunked", methodNotAllowed)
-  .all("/export/dumps", methodNotAllowed)
-  .all("/export/dump/:dumpId/status", methodNotAllowed)
-  .all("/export/dump/:dumpId/pause", methodNotAllowed)
-  .all("/export/dump/:dumpId/resume", methodNotAllowed)
-  .all("/export/dump/:dumpId", methodNotAllowed);
+/** The HTTP API as a fetch handler; a Worker of its own, or mounted by another Worker under `base`. */
+export function dumpApi({ base = "" }: DumpApiOptions = {}): { fetch: (request: Request, env: Env, ctx: ExecutionContext) => Promise<Response> } {
+  const root = base.replace(/\/+$/, "");
+  if (root && !/^\/[A-Za-z0-9._~\/-]*$/.test(root)) throw new Error(`dumpApi: base must be a path like "/admin/db", got ${JSON.stringify(base)}`);
+  const withApiRoot = (request: IRequest) => void (request.apiRoot = new URL(request.url).origin + root);
+  const router = AutoRouter<IRequest, Args>({ base: root, before: [withApiRoot], catch: errorResponse });
+  addRoutes(router);
+  return { fetch: (request, env, ctx) => router.fetch(request, env, ctx) };
+}
 
-// Restores: load a finished dump, or an uploaded SQL file, into a database (one RestoreWorkflow instance each).
-router
-  .post("/import/dump", startRestore)
-  .get("/import/dumps", restores.list)
-  .get("/import/dump/:restoreId/status", restores.status)
-  .post("/import/dump/:restoreId/pause", restores.pause)
-  .post("/import/dump/:restoreId/resume", restores.resume)
-  .delete("/import/dump/:restoreId", restores.cancel)
-  .all("/import/dump", methodNotAllowed)
-  .all("/import/dumps", methodNotAllowed)
-  .all("/import/dump/:restoreId/status", methodNotAllowed)
-  .all("/import/dump/:restoreId/pause", methodNotAllowed)
-  .all("/import/dump/:restoreId/resume", methodNotAllowed)
-  .all("/import/dump/:restoreId", methodNotAllowed);
+function addRoutes(router: ReturnType<typeof AutoRouter<IRequest, Args>>) {
+  router
+    .get("/health", () => ({ result: { status: "ok" } }))
+    .all("/health", methodNotAllowed)
+    .all("*", requireAdmin)
+    .post("/query", runQuery)
+    .all("/query", methodNotAllowed);
 
-export const api = { fetch: router.fetch } satisfies ExportedHandler<Env>;
+  // Dumps: one DumpWorkflow instance each.
+  router
+    .post("/export/dump", startDump)
+    .post("/export/dump/chunked", startDump)
+    .get("/export/dumps", dumps.list)
+    .get("/export/dump/:dumpId/status", dumps.status)
+    .post("/export/dump/:dumpId/pause", dumps.pause)
+    .post("/export/dump/:dumpId/resume", dumps.resume)
+    .get("/export/dump/:dumpId", downloadDump)
+    .delete("/export/dump/:dumpId", dumps.cancel)
+    .all("/export/dump", methodNotAllowed)
+    .all("/export/dump/chunked", methodNotAllowed)
+    .all("/export/dumps", methodNotAllowed)
+    .all("/export/dump/:dumpId/status", methodNotAllowed)
+    .all("/export/dump/:dumpId/pause", methodNotAllowed)
+    .all("/export/dump/:dumpId/resume", methodNotAllowed)
+    .all("/export/dump/:dumpId", methodNotAllowed);
+
+  // Restores: load a finished dump, or an uploaded SQL file, into a database (one RestoreWorkflow instance each).
+  router
+    .post("/import/dump", startRestore)
+    .get("/import/dumps", restores.list)
+    .get("/import/dump/:restoreId/status", restores.status)
+    .post("/import/dump/:restoreId/pause", restores.pause)
+    .post("/import/dump/:restoreId/resume", restores.resume)
+    .delete("/import/dump/:restoreId", restores.cancel)
+    .all("/import/dump", methodNotAllowed)
+    .all("/import/dumps", methodNotAllowed)
+    .all("/import/dump/:restoreId/status", methodNotAllowed)
+    .all("/import/dump/:restoreId/pause", methodNotAllowed)
+    .all("/import/dump/:restoreId/resume", methodNotAllowed)
+    .all("/import/dump/:restoreId", methodNotAllowed);
+
+}
+
+export const api = dumpApi() satisfies ExportedHandler<Env>;

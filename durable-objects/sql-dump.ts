@@ -18,7 +18,7 @@ import type { SqlDatabase } from "../shared/sql-handle";
 import type { ChunkRequest, ChunkResult, DumpPlan } from "../shared/types";
 
 /** Every method withSqlDump adds. A class that already has one of these names is refused. */
-export const SQL_DUMP_METHODS = [
+export const SQL_DUMP_METHODS: ReadonlyArray<keyof SqlDumpable> = [
   "sqlDumpExists",
   "sqlDumpDatabaseSize",
   "sqlDumpPlan",
@@ -29,18 +29,32 @@ export const SQL_DUMP_METHODS = [
   "sqlDumpBeginRestore",
   "sqlDumpApplyStatements",
   "sqlDumpEndRestore",
-] as const;
+];
 
 type DurableObjectClass = abstract new (...args: any[]) => DurableObject<any, any>;
 
 /** Whether each instance's storage was blank before the class's own constructor could write to it. */
 const blankAtStart = new WeakMap<object, boolean>();
 
-export function withSqlDump<Base extends DurableObjectClass>(base: Base) {
+/** The methods withSqlDump adds, as the class itself has them. */
+export interface SqlDumpable {
+  sqlDumpExists(): boolean;
+  sqlDumpDatabaseSize(): number;
+  sqlDumpPlan(label: string): DumpPlan;
+  sqlDumpReadChunk(request: ChunkRequest): ChunkResult;
+  sqlDumpTableAndViewNames(): string[];
+  sqlDumpSequences(): SequenceRow[];
+  sqlDumpUserObjectCount(): number;
+  sqlDumpBeginRestore(restoreId: string, mode: RestoreMode): Promise<BeginOutcome>;
+  sqlDumpApplyStatements(batch: RestoreBatch): Promise<ApplyOutcome>;
+  sqlDumpEndRestore(restoreId: string): void;
+}
+
+export function withSqlDump<Base extends DurableObjectClass>(base: Base): Base & (abstract new (...args: any[]) => SqlDumpable) {
   const taken = SQL_DUMP_METHODS.filter((name) => name in base.prototype);
   if (taken.length) throw new Error(`withSqlDump(${base.name}): the class already has ${taken.join(", ")}`);
 
-  abstract class SqlDumpable extends base {
+  abstract class SqlDumpClass extends base implements SqlDumpable {
     constructor(...args: any[]) {
       // Read before super(): a constructor that creates its schema would otherwise make every
       // instance look as if it had always existed.
@@ -97,7 +111,7 @@ export function withSqlDump<Base extends DurableObjectClass>(base: Base) {
       endRestore(this.ctx.storage as SqlDatabase, restoreId);
     }
   }
-  return SqlDumpable;
+  return SqlDumpClass;
 }
 
 /** Restores turn foreign keys off with no other event in between, then commit before turning them on. */
@@ -107,7 +121,5 @@ function exclusiveAccess(ctx: DurableObjectState): ExclusiveAccess {
 
 /** What a caller sees of a class made with withSqlDump: its added methods, each answering a promise. */
 export type SqlDumpMethods = {
-  [K in (typeof SQL_DUMP_METHODS)[number]]: (
-    ...args: Parameters<InstanceType<ReturnType<typeof withSqlDump>>[K]>
-  ) => Promise<Awaited<ReturnType<InstanceType<ReturnType<typeof withSqlDump>>[K]>>>;
+  [K in keyof SqlDumpable]: (...args: Parameters<SqlDumpable[K]>) => Promise<Awaited<ReturnType<SqlDumpable[K]>>>;
 };

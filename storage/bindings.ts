@@ -1,7 +1,13 @@
 // Stubs of the Durable Object bindings, named for what they hold.
 
-/** The database of that name: a dump's source or a restore's target. */
+import { ServiceError } from "../shared/service-error";
+
+/**
+ * The service's own database of that name (?database=). A Worker that only dumps its own classes
+ * and D1 (DUMP_SOURCES) may leave the DATABASE binding out.
+ */
 export function databaseObject(env: Env, name: string) {
+  if (!env.DATABASE) throw new ServiceError("invalid", "this Worker has no DATABASE binding: pick a configured database with ?source=");
   return env.DATABASE.get(env.DATABASE.idFromName(name));
 }
 

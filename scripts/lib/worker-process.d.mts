@@ -30,6 +30,14 @@ export type StartWorkerOptions = {
      * Receives every line wrangler prints.
      */
     onOutput?: ((line: string) => void) | undefined;
+    /**
+     * Another Worker's wrangler.jsonc (default: the project's own).
+     */
+    configPath?: string | undefined;
+    /**
+     * Path that answers 200 once the Worker runs (default /health).
+     */
+    healthPath?: string | undefined;
 };
 export type RunningWorker = {
     /**

@@ -21,6 +21,8 @@ const STOP_GRACE_MS = 5_000;
  * @property {Record<string, string>} [vars] Overrides of wrangler.jsonc vars, passed as `--var KEY:VALUE`.
  * @property {number} [timeoutMs] How long to wait for GET /health to answer 200 (default 90 s).
  * @property {(line: string) => void} [onOutput] Receives every line wrangler prints.
+ * @property {string} [configPath] Another Worker's wrangler.jsonc (default: the project's own).
+ * @property {string} [healthPath] Path that answers 200 once the Worker runs (default /health).
  */
 
 /**
@@ -49,6 +51,8 @@ export async function startWorker(options = {}) {
   // A second wrangler on this machine would otherwise fight over the default inspector port 9229.
   args.push("--inspector-port", String(inspectorPort), "--show-interactive-dev-session=false");
   for (const [key, value] of Object.entries(options.vars ?? {})) args.push("--var", `${key}:${value}`);
+  if (options.configPath) args.push("--config", options.configPath);
+  const healthPath = options.healthPath ?? "/health";
 
   const child = spawn(join(PROJECT_ROOT, "node_modules/.bin/wrangler"), args, {
     cwd: PROJECT_ROOT,
@@ -115,9 +119,9 @@ export async function startWorker(options = {}) {
   const deadline = Date.now() + (options.timeoutMs ?? 90_000);
   try {
     for (;;) {
-      if (exited) throw new Error(`wrangler dev exited with code ${exitCode} before /health answered`);
-      if (Date.now() > deadline) throw new Error(`wrangler dev did not answer GET ${url}/health in time`);
-      if (await healthy(url)) break;
+      if (exited) throw new Error(`wrangler dev exited with code ${exitCode} before ${healthPath} answered`);
+      if (Date.now() > deadline) throw new Error(`wrangler dev did not answer GET ${url}${healthPath} in time`);
+      if (await healthy(`${url}${healthPath}`)) break;
       await delay(250).promise;
     }
   } catch (error) {
@@ -131,7 +135,7 @@ export async function startWorker(options = {}) {
 /** @param {string} url */
 async function healthy(url) {
   try {
-    const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2_000) });
+    const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
     await response.arrayBuffer();
     return response.status === 200;
   } catch {

@@ -1,0 +1,132 @@
+// The example app (examples/notes-app) as a user runs it: the package packed with `npm pack`,
+// installed by its name into a copy of the app, served by `wrangler dev`. Data is written through
+// the app's own routes; dumps and restores go through the API it mounts under /admin; every
+// comparison is between sqlite3 restores of the dumps.
+
+import { execFileSync } from "node:child_process";
+import { cpSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ApiClient } from "../../scripts/lib/api-client.mjs";
+import { compareDatabases, fileSide, formatMismatches } from "../../scripts/lib/compare.mjs";
+import { querySql, restoreDump } from "../../scripts/lib/sqlite-cli.mjs";
+import { PROJECT_ROOT, startWorker, type RunningWorker } from "../../scripts/lib/worker-process.mjs";
+import { workDir } from "./round-trip";
+
+const work = workDir("notes-app-e2e-");
+const app = join(work.dir, "notes-app");
+let worker: RunningWorker;
+let admin: ApiClient;
+
+beforeAll(async () => {
+  const packed = execFileSync("npm", ["pack", "--pack-destination", work.dir], { cwd: PROJECT_ROOT, encoding: "utf8", stdio: "pipe" });
+  const tarball = join(work.dir, packed.trim().split("\n").at(-1)!);
+  cpSync(join(PROJECT_ROOT, "examples/notes-app"), app, { recursive: true, filter: (path) => !/node_modules|\.wrangler/.test(path) });
+  execFileSync("npm", ["install", "--omit=dev", "--no-audit", "--no-fund", "--prefer-offline", "--no-save", tarball], { cwd: app, stdio: "pipe" });
+  worker = await startWorker({ configPath: join(app, "wrangler.jsonc"), healthPath: "/admin/health" });
+  admin = new ApiClient(`${worker.url}/admin`);
+}, 240_000);
+
+afterAll(async () => {
+  await worker?.stop();
+  work.remove();
+});
+
+async function appJson<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const response = await fetch(`${worker.url}${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} ${path} -> ${response.status}: ${text}`);
+  return JSON.parse(text) as T;
+}
+
+/** Dumps the database the query names and restores the file with sqlite3; returns the dump id and the database file. */
+async function dumpToFile(where: string, file: string): Promise<{ dumpId: string; db: string; sql: string }> {
+  const started = await admin.json("POST", `/export/dump?${where}`, { breathingMs: 0 });
+  const status = await admin.waitForDump(started.dumpId, { timeoutMs: 120_000 });
+  expect(status.status, `dump of ${where}: ${status.error}`).toBe("completed");
+  const { path } = await admin.downloadDump(started.dumpId, work.dir);
+  const db = join(work.dir, file);
+  await restoreDump(path, db);
+  return { dumpId: started.dumpId, db, sql: path };
+}
+
+async function waitForRestore(started: { restoreId: string }) {
+  const status = await admin.restores.wait(started.restoreId, { timeoutMs: 120_000 });
+  expect(status.status, `restore ${started.restoreId}: ${status.error}`).toBe("completed");
+}
+
+async function expectSameFiles(expected: string, actual: string) {
+  const result = await compareDatabases(fileSide(expected), fileSide(actual));
+  expect(formatMismatches(result)).toBe("");
+}
+
+const NOTES = [
+  { title: "héllo wörld", body: "first note, with a NUL \u0000 inside", score: 0.1, tags: ["a", "b"], amount: "9007199254740993" },
+  { title: "tiny", body: "subnormal score", score: 5e-324, tags: [], amount: "-9223372036854775808" },
+  { title: "big", body: "x".repeat(150_000), score: -2.5, tags: ["long"], amount: "42" },
+];
+
+describe("the example app", () => {
+  let tenantA: string;
+
+  it("dumps tenant A (created with newUniqueId) and restores it into tenant B exactly", async () => {
+    tenantA = (await appJson<{ id: string }>("POST", "/tenants", { name: "acme" })).id;
+    for (const note of NOTES) await appJson("POST", `/tenants/${tenantA}/notes`, note);
+    const tenantB = (await appJson<{ id: string }>("POST", "/tenants", { name: "globex" })).id;
+    await appJson("POST", `/tenants/${tenantB}/notes`, { title: "replaced", body: "by the restore", tags: [] });
+
+    const a = await dumpToFile(`source=notes&id=${tenantA}`, "tenant-a.db");
+    expect(await querySql(a.db, "SELECT title, typeof(score) AS t, hex(body) = hex(CAST('first note, with a NUL ' || char(0) || ' inside' AS TEXT)) AS nul FROM notes WHERE id = 1")).toEqual([
+      { title: "héllo wörld", t: "real", nul: 1 },
+    ]);
+    await waitForRestore(await admin.json("POST", `/import/dump?source=notes&id=${tenantB}`, { dumpId: a.dumpId, mode: "replace", breathingMs: 0 }));
+    const b = await dumpToFile(`source=notes&id=${tenantB}`, "tenant-b.db");
+    await expectSameFiles(a.db, b.db);
+    expect(await appJson("GET", `/tenants/${tenantB}/notes`)).toEqual(await appJson("GET", `/tenants/${tenantA}/notes`));
+  });
+
+  it("refuses an id that is not one of the app's, and restoring into the read-only D1 source", async () => {
+    const notOurs = await admin.fetch(`/export/dump?source=notes&id=${"0".repeat(64)}`, { method: "POST" });
+    expect(notOurs.status).toBe(400);
+    const readOnly = await admin.fetch("/import/dump?source=app-db", { method: "POST", headers: { "Content-Type": "application/sql" }, body: "SELECT 1;" });
+    expect(readOnly.status).toBe(403);
+  });
+
+  it("dumps the app's D1 database, restores it into a second D1 database, and restores a `wrangler d1 export` file into a Durable Object", async () => {
+    const d1 = await dumpToFile("source=app-db", "d1.db");
+    expect(await querySql(d1.db, "SELECT quote(amount) AS amount FROM activity ORDER BY id")).toEqual([
+      { amount: "9007199254740993" },
+      { amount: "-9223372036854775808" },
+      { amount: "42" },
+      { amount: "NULL" },
+    ]);
+    await waitForRestore(await admin.json("POST", "/import/dump?source=app-db-copy", { dumpId: d1.dumpId, mode: "replace", breathingMs: 0 }));
+    const copy = await dumpToFile("source=app-db-copy", "d1-copy.db");
+    await expectSameFiles(d1.db, copy.db);
+
+    const exported = join(work.dir, "d1-export.sql");
+    // `wrangler d1 export --local` reads a project's .wrangler/state: a copy of the running app's state,
+    // so that nothing changes under the running `wrangler dev`.
+    const exporter = join(work.dir, "exporter");
+    cpSync(worker.persistTo, join(exporter, ".wrangler/state"), { recursive: true });
+    cpSync(join(app, "wrangler.jsonc"), join(exporter, "wrangler.jsonc"));
+    execFileSync(join(PROJECT_ROOT, "node_modules/.bin/wrangler"), ["d1", "export", "notes-app", "--local", "--output", exported], {
+      cwd: exporter,
+      stdio: "pipe",
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+    });
+    const upload = await admin.fetch("/import/dump?source=notes&name=from-d1-export&mode=replace&breathingMs=0", {
+      method: "POST",
+      headers: { "Content-Type": "application/sql" },
+      body: readFileSync(exported),
+    });
+    expect(upload.status).toBe(202);
+    await waitForRestore(((await upload.json()) as { result: { restoreId: string } }).result);
+    // D1's export itself rounds integers beyond 2^53, so the reference is sqlite3's reading of the same file.
+    const fromExport = join(work.dir, "d1-export-sqlite3.db");
+    await restoreDump(exported, fromExport);
+    const restored = await dumpToFile("source=notes&name=from-d1-export", "d1-export-in-do.db");
+    await expectSameFiles(fromExport, restored.db);
+    expect(await querySql(restored.db, "SELECT name FROM tenants ORDER BY name")).toEqual([{ name: "acme" }, { name: "globex" }]);
+  });
+});
