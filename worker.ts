@@ -6,3 +6,4 @@ export { FileStore } from "./durable-objects/file-store";
 export { JobIndex } from "./durable-objects/job-index";
 export { DumpWorkflow } from "./workflows/dump-workflow";
 export { RestoreWorkflow } from "./workflows/restore-workflow";
+export { SnapshotWatchdog } from "./workflows/snapshot-watchdog";
