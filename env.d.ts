@@ -12,6 +12,8 @@ declare namespace Cloudflare {
     DUMPS_BUCKET?: R2Bucket;
     DUMP_WORKFLOW: Workflow<import("./workflows/dump-workflow").DumpParams>;
     RESTORE_WORKFLOW: Workflow<import("./workflows/restore-workflow").RestoreParams>;
+    /** One instance per dump with a snapshot: ends the snapshot if the dump's instance stops without doing so. */
+    SNAPSHOT_WATCHDOG: Workflow<import("./workflows/snapshot-watchdog").WatchdogParams>;
     ADMIN_AUTHORIZATION_TOKEN?: string;
     CALLBACK_SECRET?: string;
     R2_THRESHOLD_BYTES?: string;

@@ -14,6 +14,8 @@ export { FileStore } from "./durable-objects/file-store";
 /** One Workflow instance per dump and per restore. */
 export { DumpWorkflow, type DumpParams } from "./workflows/dump-workflow";
 export { RestoreWorkflow, type RestoreParams } from "./workflows/restore-workflow";
+/** One instance per dump that reads a snapshot: removes the snapshot if the dump's instance stops without doing so. */
+export { SnapshotWatchdog } from "./workflows/snapshot-watchdog";
 
 export type { DumpOptions } from "./shared/schemas";
 export type { RestoreOptions, RestoreMode } from "./shared/restore-record";

@@ -3,5 +3,5 @@
 
 import { dumpApi } from "./index";
 
-export { DatabaseObject, DumpWorkflow, FileStore, JobIndex, RestoreWorkflow } from "./index";
+export { DatabaseObject, DumpWorkflow, FileStore, JobIndex, RestoreWorkflow, SnapshotWatchdog } from "./index";
 export default dumpApi();

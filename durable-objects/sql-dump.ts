@@ -7,22 +7,26 @@
 // Key-value storage (ctx.storage.put/get) is not part of a dump: see README, "Add dumps to your own Worker".
 
 import type { DurableObject } from "cloudflare:workers";
-import { dumpPlan, sequences, tableAndViewNames } from "../shared/dump-plan";
+import { sequences, tableAndViewNames } from "../shared/dump-plan";
 import { readChunk } from "../shared/dump-read";
+import { startDump, type DumpStart } from "../shared/dump-start";
 import type { SequenceRow } from "../shared/dump-sql";
 import { runSync } from "../shared/query-program";
 import { applyStatements, beginRestore, endRestore, userObjectCount, type ExclusiveAccess } from "../shared/restore-apply";
 import type { ApplyOutcome, BeginOutcome, RestoreBatch, RestoreMode } from "../shared/restore-record";
 import { holdsData, isBlank } from "../shared/instance-state";
-import type { SqlDatabase } from "../shared/sql-handle";
-import type { ChunkRequest, ChunkResult, DumpPlan } from "../shared/types";
+import { advanceSnapshotTo, checkSnapshotSchema, endSnapshot, snapshotHeldBytes, snapshotRows } from "../shared/snapshot";
+import type { TableChoice } from "../shared/table-selection";
+import type { ChunkRequest, ChunkResult, KeyCursor } from "../shared/types";
 
 /** Every method withSqlDump adds. A class that already has one of these names is refused. */
 export const SQL_DUMP_METHODS: ReadonlyArray<keyof SqlDumpable> = [
   "sqlDumpExists",
   "sqlDumpDatabaseSize",
-  "sqlDumpPlan",
+  "sqlDumpStart",
   "sqlDumpReadChunk",
+  "sqlDumpAdvanceSnapshot",
+  "sqlDumpEndSnapshot",
   "sqlDumpTableAndViewNames",
   "sqlDumpSequences",
   "sqlDumpUserObjectCount",
@@ -40,8 +44,10 @@ const blankAtStart = new WeakMap<object, boolean>();
 export interface SqlDumpable {
   sqlDumpExists(): boolean;
   sqlDumpDatabaseSize(): number;
-  sqlDumpPlan(label: string): DumpPlan;
+  sqlDumpStart(label: string, choice: TableChoice, snapshotId: string | null): DumpStart;
   sqlDumpReadChunk(request: ChunkRequest): ChunkResult;
+  sqlDumpAdvanceSnapshot(snapshotId: string, tableIndex: number, after: KeyCursor | null): number;
+  sqlDumpEndSnapshot(snapshotId: string): number;
   sqlDumpTableAndViewNames(): string[];
   sqlDumpSequences(): SequenceRow[];
   sqlDumpUserObjectCount(): number;
@@ -76,13 +82,31 @@ export function withSqlDump<Base extends DurableObjectClass>(base: Base): Base &
       return this.ctx.storage.sql.databaseSize;
     }
 
-    sqlDumpPlan(label: string): DumpPlan {
-      return runSync(this.ctx.storage.sql, dumpPlan(label, this.ctx.storage.sql.databaseSize));
+    /** The chosen tables' plan and, with a snapshot id, the snapshot of them, at one instant. */
+    sqlDumpStart(label: string, choice: TableChoice, snapshotId: string | null): DumpStart {
+      return startDump(this.ctx.storage, label, choice, snapshotId);
     }
 
-    /** The next rows of a table as INSERT statements. Synchronous, so no other request interleaves. */
+    /**
+     * The next rows of a table as INSERT statements, from the snapshot when the request names one.
+     * Synchronous, so no other request interleaves.
+     */
     sqlDumpReadChunk(request: ChunkRequest): ChunkResult {
-      return runSync(this.ctx.storage.sql, readChunk(request));
+      const { snapshot } = request;
+      if (!snapshot) return runSync(this.ctx.storage.sql, readChunk(request));
+      const table = checkSnapshotSchema(this.ctx.storage, snapshot.id, snapshot.tableIndex);
+      return runSync(this.ctx.storage.sql, readChunk(request, snapshotRows(request.table, table)));
+    }
+
+    /** Called first by each chunk step of a snapshot dump; answers the bytes the snapshot holds. */
+    sqlDumpAdvanceSnapshot(snapshotId: string, tableIndex: number, after: KeyCursor | null): number {
+      advanceSnapshotTo(this.ctx.storage, snapshotId, tableIndex, after);
+      return snapshotHeldBytes(this.ctx.storage, snapshotId);
+    }
+
+    /** Drops the snapshot's tables and triggers; ending an ended snapshot does nothing. */
+    sqlDumpEndSnapshot(snapshotId: string): number {
+      return endSnapshot(this.ctx.storage, snapshotId);
     }
 
     /** Names a dump's tables/excludeTables options may use: user tables and views. */
@@ -108,7 +132,7 @@ export function withSqlDump<Base extends DurableObjectClass>(base: Base): Base &
     }
 
     sqlDumpEndRestore(restoreId: string): void {
-      endRestore(this.ctx.storage as SqlDatabase, restoreId);
+      endRestore(this.ctx.storage, restoreId);
     }
   }
   return SqlDumpClass;

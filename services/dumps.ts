@@ -54,6 +54,7 @@ export async function startDump(env: Env, request: { database: DatabaseRequest; 
     error: null,
     callback: pendingCallback(options.callbackUrl),
     uploadId: null,
+    snapshot: null,
     expiresAt: null,
   };
   await startJob(env, "dump", record, { dumpId, database, ...(sourceRef ? { sourceRef } : {}), storage, options, ...urls });
@@ -78,6 +79,7 @@ export function dumpView(record: DumpRecord, { status, error }: JobState, origin
     expiresAt: record.expiresAt,
     size: record.size,
     estimatedSize: record.estimatedSize,
+    snapshot: record.snapshot,
     ...dumpUrls(origin, record.dumpId),
     error,
     callback: record.callback,

@@ -10,7 +10,9 @@ import { messageOf } from "../shared/error-message";
 import { runAsync, type Query, type QueryProgram, type Rows } from "../shared/query-program";
 import { dropUserObjects, userObjectCount } from "../shared/restore-apply";
 import type { ApplyOutcome, BeginOutcome, RestoreBatch, RestoreMode, RestoreStatement } from "../shared/restore-record";
-import type { ChunkRequest, ChunkResult, DumpPlan } from "../shared/types";
+import type { DumpStart } from "../shared/dump-start";
+import { selectTables, type TableChoice } from "../shared/table-selection";
+import type { ChunkRequest, ChunkResult, KeyCursor } from "../shared/types";
 import type { SqlDumpMethods } from "./databases";
 
 /** Where a restore into D1 has got to. Its prefix keeps it out of dumps and of the target's table count. */
@@ -50,8 +52,22 @@ export class D1DumpDatabase implements SqlDumpMethods {
     return (await this.db.prepare("SELECT 1").run()).meta.size_after;
   }
 
-  async sqlDumpPlan(label: string): Promise<DumpPlan> {
-    return this.run(dumpPlan(label, await this.sqlDumpDatabaseSize()));
+  /**
+   * The chosen tables' plan. D1 has no snapshot yet: `snapshotId` is not taken, the answer says so
+   * (snapshot null), and the dump reads the live database (README, "D1").
+   */
+  async sqlDumpStart(label: string, choice: TableChoice, _snapshotId: string | null): Promise<DumpStart> {
+    const plan = selectTables(await this.run(dumpPlan(label, await this.sqlDumpDatabaseSize())), choice);
+    return { plan, snapshot: null };
+  }
+
+  /** No snapshot holds anything. */
+  async sqlDumpAdvanceSnapshot(_snapshotId: string, _tableIndex: number, _after: KeyCursor | null): Promise<number> {
+    return 0;
+  }
+
+  async sqlDumpEndSnapshot(_snapshotId: string): Promise<number> {
+    return 0;
   }
 
   /** The next rows of a table. Other queries can run between this read's queries (README, "D1"). */

@@ -47,11 +47,11 @@ describe("withSqlDump", () => {
     expect(added.names.every((n) => n.startsWith("sqlDump"))).toBe(true);
 
     class Clashing extends DurableObject {
-      sqlDumpPlan() {
+      sqlDumpStart() {
         return "mine";
       }
     }
-    expect(() => withSqlDump(Clashing)).toThrow("withSqlDump(Clashing): the class already has sqlDumpPlan");
+    expect(() => withSqlDump(Clashing)).toThrow("withSqlDump(Clashing): the class already has sqlDumpStart");
   });
 
   it("tells an instance nobody wrote to from one that holds data, even when the constructor creates tables", async () => {

@@ -8,6 +8,7 @@ interface Env {
   FILE_STORE: DurableObjectNamespace;
   DUMP_WORKFLOW: Workflow;
   RESTORE_WORKFLOW: Workflow;
+  SNAPSHOT_WATCHDOG: Workflow;
   DUMP_SOURCES: Record<string, unknown>;
   ADMIN_AUTHORIZATION_TOKEN: string;
 }

@@ -5,7 +5,7 @@ import { dumpApi } from "do-sqlite-dump";
 import { NotesObject, type Note } from "./notes";
 
 // do-sqlite-dump: the classes its bindings name must be exported by the Worker.
-export { DumpWorkflow, FileStore, JobIndex, RestoreWorkflow } from "do-sqlite-dump";
+export { DumpWorkflow, FileStore, JobIndex, RestoreWorkflow, SnapshotWatchdog } from "do-sqlite-dump";
 export { NotesObject };
 
 const admin = dumpApi({ base: "/admin" });
