@@ -5,7 +5,7 @@ import type { JobKind } from "../shared/job-record";
 import { DUMP_ID, LIST_QUERY } from "../shared/schemas";
 import { RESTORE_ID } from "../shared/restore-record";
 import { cancelJob, listJobs, pauseJob, resumeJob, showJob } from "../services/jobs";
-import { decodeCursor, encodeCursor, origin, parseOrThrow } from "./http";
+import { DATABASE_PARAM_NAMES, databaseOf, decodeCursor, encodeCursor, origin, parseOrThrow } from "./http";
 
 /** How each kind's routes name it: the path parameter, its schema, and the list's key. */
 const ROUTE_NAMES = {
@@ -26,7 +26,9 @@ export function jobHandlers(kind: JobKind) {
     list: async (request: IRequest, env: Env) => {
       const query = parseOrThrow(LIST_QUERY, request.query, "query");
       const before = query.cursor ? decodeCursor(query.cursor) : undefined;
-      const { database, status, limit } = query;
+      const { status, limit } = query;
+      const named = DATABASE_PARAM_NAMES.some((key) => request.query[key] !== undefined);
+      const database = named ? databaseOf(request) : null;
       const page = await listJobs(env, kind, { database, status, limit: limit as unknown as number, before }, origin(request));
       return { result: { [ROUTE_NAMES[kind].list]: page.jobs, cursor: page.next ? encodeCursor(page.next) : null } };
     },

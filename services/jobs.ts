@@ -2,6 +2,8 @@
 // Each answer is the job's view (dumpView, restoreView).
 
 import type { JobKind, JobRecord, JobStatus, ListPosition } from "../shared/job-record";
+import type { DatabaseRequest } from "../shared/sources";
+import { resolveDatabase } from "../storage/databases";
 import { controlJob, currentStatus, findJob, pageOfJobs, type JobState } from "../workflows/jobs";
 import { dumpView } from "./dumps";
 import { restoreView } from "./restores";
@@ -23,13 +25,15 @@ export async function showJob(env: Env, kind: JobKind, id: string, origin: strin
   return view(kind, record, await currentStatus(env, kind, record), origin);
 }
 
+/** A page of jobs, newest first; `database` (the service's own, or a configured source's instance) keeps only its jobs. */
 export async function listJobs(
   env: Env,
   kind: JobKind,
-  query: { database?: string; status?: JobStatus; limit: number; before?: ListPosition },
+  query: { database: DatabaseRequest | null; status?: JobStatus; limit: number; before?: ListPosition },
   origin: string,
 ): Promise<{ jobs: object[]; next: ListPosition | null }> {
-  const { jobs, next } = await pageOfJobs(env, kind, query);
+  const database = query.database ? (await resolveDatabase(env, query.database, "list")).database : undefined;
+  const { jobs, next } = await pageOfJobs(env, kind, { ...query, database });
   return { jobs: jobs.map(({ record, ...state }) => view(kind, record, state, origin)), next };
 }
 

@@ -33,9 +33,10 @@ export function batchLimits({ sourceRef }: JobDatabase): BatchLimits | null {
 
 /**
  * Checks what a request names against configuration: the source exists, the id is one of its
- * namespace, a dump by id finds an instance that holds something, a restore target is writable.
+ * namespace, a dump or restore by id finds an instance that holds something, a restore target is
+ * writable. A list only needs the label.
  */
-export async function resolveDatabase(env: Env, request: DatabaseRequest, purpose: "dump" | "restore"): Promise<JobDatabase> {
+export async function resolveDatabase(env: Env, request: DatabaseRequest, purpose: "dump" | "restore" | "list"): Promise<JobDatabase> {
   if (request.kind === "service") return { database: request.database };
   const sources = parseSources(env.DUMP_SOURCES);
   const config = sources[request.source];
@@ -62,7 +63,7 @@ export async function resolveDatabase(env: Env, request: DatabaseRequest, purpos
     }
   }
   const source: SourceRef = { source: request.source, type: "durable-object", id: id.toString(), ...("name" in request.instance ? { name: request.instance.name } : {}) };
-  if ("id" in request.instance) {
+  if ("id" in request.instance && purpose !== "list") {
     // An id must name an instance that exists: asking does not write to it, so nothing empty is created.
     const stub = namespace.get(id) as unknown as SqlDumpMethods;
     if (!(await stub.sqlDumpExists())) {

@@ -3,8 +3,8 @@
 // the app's own routes; dumps and restores go through the API it mounts under /admin; every
 // comparison is between sqlite3 restores of the dumps.
 
-import { execFileSync } from "node:child_process";
-import { cpSync, readFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { cpSync, mkdirSync, readFileSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiClient } from "../../scripts/lib/api-client.mjs";
@@ -17,12 +17,20 @@ const work = workDir("notes-app-e2e-");
 const app = join(work.dir, "notes-app");
 let worker: RunningWorker;
 let admin: ApiClient;
+let typeCheck: { stdout: string; stderr: string; status: number | null };
 
 beforeAll(async () => {
   const packed = execFileSync("npm", ["pack", "--pack-destination", work.dir], { cwd: PROJECT_ROOT, encoding: "utf8", stdio: "pipe" });
   const tarball = join(work.dir, packed.trim().split("\n").at(-1)!);
   cpSync(join(PROJECT_ROOT, "examples/notes-app"), app, { recursive: true, filter: (path) => !/node_modules|\.wrangler/.test(path) });
   execFileSync("npm", ["install", "--omit=dev", "--no-audit", "--no-fund", "--prefer-offline", "--no-save", tarball], { cwd: app, stdio: "pipe" });
+  // The app's types come from @cloudflare/workers-types, here this checkout's copy. Linked before
+  // `wrangler dev` starts: a change in the app's folder makes it reload, cutting requests short.
+  mkdirSync(join(app, "node_modules/@cloudflare"), { recursive: true });
+  symlinkSync(join(PROJECT_ROOT, "node_modules/@cloudflare/workers-types"), join(app, "node_modules/@cloudflare/workers-types"));
+  // Run here, not in its test: a pause after GET /health lets the server close the kept-alive
+  // connection that the next request would reuse ("other side closed").
+  typeCheck = spawnSync(join(PROJECT_ROOT, "node_modules/.bin/tsc"), ["-p", join(app, "tsconfig.json"), "--skipLibCheck", "false"], { encoding: "utf8" });
   worker = await startWorker({ configPath: join(app, "wrangler.jsonc"), healthPath: "/admin/health" });
   admin = new ApiClient(`${worker.url}/admin`);
 }, 240_000);
@@ -33,7 +41,12 @@ afterAll(async () => {
 });
 
 async function appJson<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${worker.url}${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body) });
+  let response: Response;
+  try {
+    response = await fetch(`${worker.url}${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(60_000) });
+  } catch (error) {
+    throw new Error(`${method} ${path}: ${(error as Error).message}\n--- wrangler ---\n${worker.output().join("\n")}`);
+  }
   const text = await response.text();
   if (!response.ok) throw new Error(`${method} ${path} -> ${response.status}: ${text}`);
   return JSON.parse(text) as T;
@@ -48,6 +61,21 @@ async function dumpToFile(where: string, file: string): Promise<{ dumpId: string
   const db = join(work.dir, file);
   await restoreDump(path, db);
   return { dumpId: started.dumpId, db, sql: path };
+}
+
+/**
+ * After a pause longer than the server's keep-alive, the pooled connection the next request would
+ * take is closed ("other side closed"): a GET, which may be retried, takes it first.
+ */
+async function afterPause(): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await (await fetch(`${worker.url}/admin/health`)).arrayBuffer();
+      return;
+    } catch (error) {
+      if (attempt === 2) throw error;
+    }
+  }
 }
 
 async function waitForRestore(started: { restoreId: string }) {
@@ -68,6 +96,11 @@ const NOTES = [
 
 describe("the example app", () => {
   let tenantA: string;
+
+  it("type-checks against the declarations the package ships (strict, without skipLibCheck)", () => {
+    expect(typeCheck.stdout + typeCheck.stderr).toBe("");
+    expect(typeCheck.status).toBe(0);
+  });
 
   it("dumps tenant A (created with newUniqueId) and restores it into tenant B exactly", async () => {
     tenantA = (await appJson<{ id: string }>("POST", "/tenants", { name: "acme" })).id;
@@ -115,6 +148,7 @@ describe("the example app", () => {
       stdio: "pipe",
       env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
     });
+    await afterPause();
     const upload = await admin.fetch("/import/dump?source=notes&name=from-d1-export&mode=replace&breathingMs=0", {
       method: "POST",
       headers: { "Content-Type": "application/sql" },

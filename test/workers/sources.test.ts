@@ -73,6 +73,10 @@ describe("a Durable Object class as a source", () => {
     const id = env.STARBASE_LIKE.idFromName(name).toString();
     expect(status.source).toEqual({ source: "starbase", type: "durable-object", id, name });
     expect(status.database).toBe(`source:starbase/${id}`);
+    const listed = await expectJson<{ result: { dumps: Array<{ dumpId: string }> } }>(await api(`/export/dumps?source=starbase&id=${id}`), 200);
+    expect(listed.result.dumps.map((d) => d.dumpId)).toEqual([dumpId]);
+    const byName = await expectJson<{ result: { dumps: Array<{ dumpId: string }> } }>(await api(`/export/dumps?source=starbase&name=${name}`), 200);
+    expect(byName.result.dumps.map((d) => d.dumpId)).toEqual([dumpId]);
 
     const targetId = env.STARBASE_LIKE.idFromName(targetName).toString();
     await restoreInto(`source=starbase&id=${targetId}`, { dumpId, mode: "replace" });
