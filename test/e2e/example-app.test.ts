@@ -4,7 +4,7 @@
 // comparison is between sqlite3 restores of the dumps.
 
 import { execFileSync, spawnSync } from "node:child_process";
-import { cpSync, mkdirSync, readFileSync, symlinkSync } from "node:fs";
+import { appendFileSync, cpSync, mkdirSync, readFileSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiClient } from "../../scripts/lib/api-client.mjs";
@@ -31,7 +31,13 @@ beforeAll(async () => {
   // Run here, not in its test: a pause after GET /health lets the server close the kept-alive
   // connection that the next request would reuse ("other side closed").
   typeCheck = spawnSync(join(PROJECT_ROOT, "node_modules/.bin/tsc"), ["-p", join(app, "tsconfig.json"), "--skipLibCheck", "false"], { encoding: "utf8" });
-  worker = await startWorker({ configPath: join(app, "wrangler.jsonc"), healthPath: "/admin/health" });
+  // E2E_WRANGLER_LOG=<file> keeps what the app's wrangler printed too (start-worker.ts).
+  const logFile = process.env.E2E_WRANGLER_LOG;
+  worker = await startWorker({
+    configPath: join(app, "wrangler.jsonc"),
+    healthPath: "/admin/health",
+    onOutput: logFile ? (line) => appendFileSync(logFile, `${new Date().toISOString()} notes-app ${line}\n`) : undefined,
+  });
   admin = new ApiClient(`${worker.url}/admin`);
 }, 240_000);
 
@@ -162,5 +168,15 @@ describe("the example app", () => {
     const restored = await dumpToFile("source=notes&name=from-d1-export", "d1-export-in-do.db");
     await expectSameFiles(fromExport, restored.db);
     expect(await querySql(restored.db, "SELECT name FROM tenants ORDER BY name")).toEqual([{ name: "acme" }, { name: "globex" }]);
+
+    // The same file into the second D1 database: its tables were created parents first, so D1 takes it.
+    const intoD1 = await admin.fetch("/import/dump?source=app-db-copy&mode=replace&breathingMs=0", {
+      method: "POST",
+      headers: { "Content-Type": "application/sql" },
+      body: readFileSync(exported),
+    });
+    expect(intoD1.status).toBe(202);
+    await waitForRestore(((await intoD1.json()) as { result: { restoreId: string } }).result);
+    await expectSameFiles(fromExport, (await dumpToFile("source=app-db-copy", "d1-export-in-d1.db")).db);
   });
 });
