@@ -28,8 +28,10 @@ export async function readJson(request: IRequest, fallback?: unknown): Promise<u
   }
 }
 
-/** ?database=, default "default". */
+/** ?database=, default "default": the service's own databases only (/query). */
 export function databaseName(request: IRequest): string {
+  const other = DATABASE_PARAM_NAMES.find((key) => key !== "database" && request.query[key] !== undefined);
+  if (other) throw new StatusError(400, `${other}: /query works on this service's own databases (?database=), not on configured sources`);
   const name = request.query.database;
   if (Array.isArray(name)) throw new StatusError(400, "database: give it once");
   return parseOrThrow(DATABASE_NAME, name ?? "default", "database");

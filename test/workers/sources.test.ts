@@ -141,6 +141,9 @@ describe("a Durable Object class as a source", () => {
       else expect(error, where).toMatch(message);
     }
 
+    const query = await expectJson<{ error: string }>(await postJson("/query?source=starbase&name=a", { sql: "SELECT 1" }), 400);
+    expect(query.error).toBe("source: /query works on this service's own databases (?database=), not on configured sources");
+
     const name = uniqueName("readonly");
     await starbase(name).executeQuery("INSERT INTO tmp_cache VALUES ('a', 'b')");
     const { dumpId } = await dumpOf(`source=starbase-readonly&name=${name}`);
