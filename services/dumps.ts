@@ -72,6 +72,8 @@ export function dumpView(record: DumpRecord, { status, error }: JobState, origin
     completedAt: record.completedAt,
     expiresAt: record.expiresAt,
     size: record.size,
+    sha256: record.sha256 ?? null,
+    schedule: record.schedule ?? null,
     estimatedSize: record.estimatedSize,
     ...dumpUrls(origin, record.dumpId),
     error,
@@ -83,6 +85,8 @@ export interface DumpDownload {
   record: DumpRecord;
   size: number;
   etag: string;
+  /** Hex SHA-256 of the whole file; null for dumps finished before it was computed. */
+  sha256: string | null;
   fileName: string;
   contentType: string;
 }
@@ -101,6 +105,7 @@ export async function finishedDump(env: Env, dumpId: string): Promise<DumpDownlo
     record,
     size: record.size,
     etag: record.etag,
+    sha256: record.sha256 ?? null,
     fileName: dumpFileName(record.createdAt, compression),
     contentType: contentType(compression),
   };
