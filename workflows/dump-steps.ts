@@ -180,7 +180,7 @@ export async function finalizeDump(
   await jobRecords(env, "dump").update(params.dumpId, {
     phase: "completed",
     completedAt: completedAt.toISOString(),
-    expiresAt: new Date(completedAt.getTime() + retentionFor(params.options.retention, config)).toISOString(),
+    expiresAt: new Date(completedAt.getTime() + retentionFor(params.options.retention, config, Boolean(params.schedule))).toISOString(),
     size: file.size,
     etag: file.etag,
     sha256: footer.sha256,
