@@ -5,8 +5,10 @@ import { messageOf } from "../shared/error-message";
 import { runNotStarted, savedSchedule, scheduleRunId, scheduleView, type ScheduleRecord, type ScheduleRun, type ScheduleSpec } from "../shared/schedule";
 import type { DueSchedule } from "../shared/schedule-table";
 import { ServiceError } from "../shared/service-error";
+import { unknownNames } from "../shared/table-selection";
+import { databaseObject } from "../storage/bindings";
 import { scheduleRecords } from "../storage/schedules";
-import { assertUsableOptions, unknownTablesIn } from "../workflows/dump-start";
+import { assertUsableOptions } from "../workflows/dump-start";
 import type { ScheduleRunParams } from "../workflows/schedule-workflow";
 
 /**
@@ -16,9 +18,12 @@ import type { ScheduleRunParams } from "../workflows/schedule-workflow";
  */
 export async function putSchedule(env: Env, name: string, spec: ScheduleSpec, origin: string) {
   assertUsableOptions(env, spec.options);
+  const selective = Boolean(spec.options.tables || spec.options.excludeTables);
   const problems = await Promise.all(
     spec.databases.map(async (database) => {
-      const unknown = await unknownTablesIn(env, database, spec.options);
+      if (!selective) return null;
+      const names = await databaseObject(env, database).tableAndViewNames();
+      const unknown = names.length ? unknownNames(spec.options, names) : [];
       return unknown.length ? `database "${database}": unknown tables: ${unknown.join(", ")}` : null;
     }),
   );

@@ -23,12 +23,6 @@ export function assertUsableOptions(env: Env, options: DumpOptions): void {
   if (unusable) throw new ServiceError("invalid", `storage "${options.storage}" cannot be used: ${unusable}`);
 }
 
-/** The tables and views named in the options that `database` does not have (none when the options name none). */
-export async function unknownTablesIn(env: Env, database: string, options: DumpOptions): Promise<string[]> {
-  if (!options.tables && !options.excludeTables) return [];
-  return unknownNames(options, await databaseObject(env, database).tableAndViewNames());
-}
-
 export interface DumpStart {
   database: string;
   options: DumpOptions;
@@ -44,9 +38,12 @@ export async function startDumpJob(env: Env, request: DumpStart) {
   const { database, options } = request;
   assertUsableOptions(env, options);
   const config = readConfig(env);
-  const unknown = await unknownTablesIn(env, database, options);
-  if (unknown.length) throw new ServiceError("invalid", `unknown tables: ${unknown.join(", ")}`);
-  const estimatedSize = await databaseObject(env, database).databaseSize();
+  const source = databaseObject(env, database);
+  if (options.tables || options.excludeTables) {
+    const unknown = unknownNames(options, await source.tableAndViewNames());
+    if (unknown.length) throw new ServiceError("invalid", `unknown tables: ${unknown.join(", ")}`);
+  }
+  const estimatedSize = await source.databaseSize();
   const storage = chooseStorage(options.storage, estimatedSize, config.r2ThresholdBytes, hasBucket(env));
   const now = new Date();
   const dumpId = newDumpId(now, request.idSuffix ?? crypto.randomUUID().slice(0, 8));

@@ -9,7 +9,8 @@ import { bytesToHex, sha256 } from "../shared/sha256";
 import { databaseObject } from "../storage/bindings";
 import { jobRecords } from "../storage/job-records";
 import { scheduleRecords } from "../storage/schedules";
-import { assertUsableOptions, startDumpJob, unknownTablesIn } from "./dump-start";
+import { unknownNames } from "../shared/table-selection";
+import { assertUsableOptions, startDumpJob } from "./dump-start";
 import { currentStatus, expireDump, findJob } from "./jobs";
 import type { ScheduleRunParams } from "./schedule-workflow";
 
@@ -39,7 +40,7 @@ async function whyNotDumpable(env: Env, database: string, params: ScheduleRunPar
   // A Durable Object exists for every name, so a database "is gone" when it holds no tables or views.
   const names = await databaseObject(env, database).tableAndViewNames();
   if (names.length === 0) return `database "${database}" has no tables or views (no such database holds data)`;
-  const unknown = await unknownTablesIn(env, database, params.spec.options);
+  const unknown = unknownNames(params.spec.options, names);
   return unknown.length ? `unknown tables: ${unknown.join(", ")}` : null;
 }
 
