@@ -13,39 +13,14 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { DEFAULT_TOKEN } from "../../scripts/lib/api-client.mjs";
 import { compareDatabases, compareWithService, formatMismatches, serviceSide } from "../../scripts/lib/compare.mjs";
 import { restoreDump } from "../../scripts/lib/sqlite-cli.mjs";
-import { PROJECT_ROOT, freePort } from "../../scripts/lib/worker-process.mjs";
+import { freePort } from "../../scripts/lib/worker-process.mjs";
+import { BIN, cli, collect, type Run } from "./processes";
 import { client, workDir } from "./round-trip";
 import { startTamperingProxy, type TamperingProxy } from "./tampering-proxy";
 
-const BIN = join(PROJECT_ROOT, "bin/do-sqlite-dump.mjs");
 const SOURCE = "cli-source";
 const COMMANDS = ["dump", "download", "restore", "list", "status", "cancel", "pause", "resume", "schedules"];
 const UNKNOWN_DUMP = "20990101-000000-deadbeef";
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI as a separate process (asynchronously: the proxy in this process must keep serving). */
-function cli(args: string[], options: { url?: string; token?: string | null; cwd?: string } = {}): Promise<Run> {
-  const env: NodeJS.ProcessEnv = { ...process.env, DUMP_URL: options.url ?? inject("baseUrl") };
-  if (options.token === null) delete env.DUMP_TOKEN;
-  else env.DUMP_TOKEN = options.token ?? DEFAULT_TOKEN;
-  return collect(spawn(process.execPath, [BIN, ...args], { env, cwd: options.cwd ?? PROJECT_ROOT, stdio: ["ignore", "pipe", "pipe"] }));
-}
-
-function collect(child: ReturnType<typeof spawn>): Promise<Run> {
-  let stdout = "";
-  let stderr = "";
-  child.stdout?.on("data", (data) => (stdout += data));
-  child.stderr?.on("data", (data) => (stderr += data));
-  return new Promise((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 /** stdout of a --json run: exactly one JSON object and nothing else. */
 function jsonOf(run: Run): any {
@@ -177,8 +152,11 @@ describe("do-sqlite-dump, the command-line client", () => {
     expect(jsonOf(run)).toMatchObject({ ok: true, path: output, size: reference.bytes.length, sha256: sha256Of(output), verifiedBy: "sha-256" });
     expect(readFileSync(output).equals(reference.bytes)).toBe(true);
 
-    const resumed = proxy.downloads.filter((d) => d.range !== null && d.range !== "bytes=0-0");
-    expect(resumed.length).toBeGreaterThanOrEqual(2);
+    // Two cut answers, then the one that completes; a cut before the first body byte arrives starts again without Range.
+    const answers = proxy.downloads.filter((d) => d.range !== "bytes=0-0");
+    expect(answers.length).toBeGreaterThanOrEqual(3);
+    const resumed = answers.filter((d) => d.range !== null);
+    expect(resumed.length).toBeGreaterThanOrEqual(1);
     for (const request of resumed) {
       expect(request.range).toMatch(/^bytes=[1-9]\d*-$/);
       expect(request.ifRange).toBe(reference.etag);

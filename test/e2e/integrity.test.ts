@@ -6,38 +6,13 @@ import { spawn } from "node:child_process";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { DEFAULT_TOKEN } from "../../scripts/lib/api-client.mjs";
-import { PROJECT_ROOT } from "../../scripts/lib/worker-process.mjs";
+import { cli, collect } from "./processes";
 import { client, workDir } from "./round-trip";
 
-const BIN = join(PROJECT_ROOT, "bin/do-sqlite-dump.mjs");
-
-/** Runs the CLI; resolves with its exit code and output. */
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    env: { ...process.env, DUMP_URL: inject("baseUrl"), DUMP_TOKEN: DEFAULT_TOKEN },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (data) => (stdout += data));
-  child.stderr.on("data", (data) => (stderr += data));
-  return new Promise((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-function sqlite(file: string, sql: string): Promise<string> {
-  const child = spawn("sqlite3", [file, sql], { stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  let err = "";
-  child.stdout.on("data", (data) => (out += data));
-  child.stderr.on("data", (data) => (err += data));
-  return new Promise((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`sqlite3 ${file}: ${err}`))));
-  });
+async function sqlite(file: string, sql: string): Promise<string> {
+  const run = await collect(spawn("sqlite3", [file, sql], { stdio: ["ignore", "pipe", "pipe"] }));
+  if (run.code !== 0) throw new Error(`sqlite3 ${file}: ${run.stderr}`);
+  return run.stdout.trim();
 }
 
 /** Replaces `from` by `to` (same length) in the one local R2 blob that holds it. */

@@ -3,34 +3,16 @@
 // database with the concurrency limit observed, the retention policy applied, the callback naming the
 // schedule, and a database without data recorded as the reason it was skipped.
 
-import { spawn } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { DEFAULT_TOKEN, type DumpStatus, type Schedule } from "../../scripts/lib/api-client.mjs";
-import { PROJECT_ROOT } from "../../scripts/lib/worker-process.mjs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { DumpStatus, Schedule } from "../../scripts/lib/api-client.mjs";
+import { cli } from "./processes";
 import { client } from "./round-trip";
 
-const BIN = join(PROJECT_ROOT, "bin/do-sqlite-dump.mjs");
 const NAME = "e2e-backups";
 const DATABASES = ["sched-a", "sched-b", "sched-c"];
 const EMPTY = "sched-never-written";
-
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    env: { ...process.env, DUMP_URL: inject("baseUrl"), DUMP_TOKEN: DEFAULT_TOKEN },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (data) => (stdout += data));
-  child.stderr.on("data", (data) => (stderr += data));
-  return new Promise((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 /** Callback bodies posted to a real HTTP server in this process. */
 async function callbackReceiver(): Promise<{ url: string; bodies: any[]; server: Server }> {
