@@ -4,13 +4,16 @@
 import { DurableObject } from "cloudflare:workers";
 import { dumpPlan, sequences, tableAndViewNames } from "../shared/dump-plan";
 import { readChunk } from "../shared/dump-read";
+import { startDump, type DumpStart } from "../shared/dump-start";
 import type { SequenceRow } from "../shared/dump-sql";
 import { runSync } from "../shared/query-program";
 import { runStatement, runTransaction, type QueryOutcome, type QueryRow, type Statement } from "../shared/query";
 import { applyStatements, beginRestore, endRestore, userObjectCount, type ExclusiveAccess } from "../shared/restore-apply";
 import type { ApplyOutcome, BeginOutcome, RestoreBatch, RestoreMode } from "../shared/restore-record";
+import { advanceSnapshotTo, checkSnapshotSchema, endSnapshot, snapshotHeldBytes, snapshotRows } from "../shared/snapshot";
 import type { SqlDatabase } from "../shared/sql-handle";
-import type { ChunkRequest, ChunkResult, DumpPlan } from "../shared/types";
+import type { TableChoice } from "../shared/table-selection";
+import type { ChunkRequest, ChunkResult, DumpPlan, KeyCursor } from "../shared/types";
 
 export type { QueryOutcome, QueryRow, SqlParam, Statement } from "../shared/query";
 
@@ -38,13 +41,31 @@ export class DatabaseObject extends DurableObject<Env> {
     return this.ctx.storage.sql.databaseSize;
   }
 
-  plan(database: string): DumpPlan {
-    return runSync(this.ctx.storage.sql, dumpPlan(database, this.ctx.storage.sql.databaseSize));
+  /** The chosen tables' plan and, with a snapshot id, the snapshot of them, at one instant. */
+  startDump(database: string, choice: TableChoice, snapshotId: string | null): DumpStart {
+    return startDump(this.database, database, choice, snapshotId);
   }
 
-  /** The next rows of a table as INSERT statements. Synchronous, so no other request interleaves. */
+  /**
+   * The next rows of a table as INSERT statements, from the snapshot when the request names one.
+   * Synchronous, so no other request interleaves.
+   */
   readChunk(request: ChunkRequest): ChunkResult {
-    return runSync(this.ctx.storage.sql, readChunk(request));
+    const { snapshot } = request;
+    if (!snapshot) return runSync(this.ctx.storage.sql, readChunk(request));
+    const table = checkSnapshotSchema(this.database, snapshot.id, snapshot.tableIndex);
+    return runSync(this.ctx.storage.sql, readChunk(request, snapshotRows(request.table, table)));
+  }
+
+  /** Called first by each chunk step of a snapshot dump; answers the bytes the snapshot holds. */
+  advanceSnapshot(snapshotId: string, tableIndex: number, after: KeyCursor | null): number {
+    advanceSnapshotTo(this.database, snapshotId, tableIndex, after);
+    return snapshotHeldBytes(this.database, snapshotId);
+  }
+
+  /** Drops the snapshot's tables and triggers; ending an ended snapshot does nothing. */
+  endSnapshot(snapshotId: string): number {
+    return endSnapshot(this.database, snapshotId);
   }
 
   /** Names a dump's tables/excludeTables options may use: user tables and views. */

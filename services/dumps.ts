@@ -8,10 +8,10 @@ import type { DumpOptions } from "../shared/schemas";
 import { ServiceError } from "../shared/service-error";
 import { fileClient, readStream } from "../storage/file-store";
 import { dumpFile } from "../storage/files";
-import { dumpUrls, startDumpJob } from "../workflows/dump-start";
+import { dumpUrls, startDumpJob } from "../workflows/start-dump-job";
 import { currentStatus, expireDump, findJob, type JobState } from "../workflows/jobs";
 
-export { dumpUrls } from "../workflows/dump-start";
+export { dumpUrls } from "../workflows/start-dump-job";
 
 /** Checks the options against the database, records the dump and starts its Workflow. */
 export function startDump(env: Env, request: { database: string; options: DumpOptions; origin: string }) {
@@ -37,6 +37,7 @@ export function dumpView(record: DumpRecord, { status, error }: JobState, origin
     sha256: record.sha256 ?? null,
     schedule: record.schedule ?? null,
     estimatedSize: record.estimatedSize,
+    snapshot: record.snapshot,
     ...dumpUrls(origin, record.dumpId),
     error,
     callback: record.callback,

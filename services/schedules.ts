@@ -8,7 +8,7 @@ import { ServiceError } from "../shared/service-error";
 import { unknownNames } from "../shared/table-selection";
 import { databaseObject } from "../storage/bindings";
 import { scheduleRecords } from "../storage/schedules";
-import { assertUsableOptions } from "../workflows/dump-start";
+import { assertUsableOptions } from "../workflows/start-dump-job";
 import type { ScheduleRunParams } from "../workflows/schedule-workflow";
 
 /**

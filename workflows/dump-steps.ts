@@ -4,12 +4,13 @@ import { READ_LIMITS, nextReadRows, stepTargetBytes } from "../shared/chunk-size
 import { retentionFor, type DumpConfig } from "../shared/config";
 import { createTableStatement, dumpFooter, dumpPreamble, usesAutoincrement, type SequenceSection } from "../shared/dump-sql";
 import { contentType, encodeEnd, encodeSegment, type EncodingState } from "../shared/dump-encoding";
-import type { DumpRecord } from "../shared/dump-record";
+import type { DumpRecord, DumpSnapshotState } from "../shared/dump-record";
+import type { SnapshotSummary } from "../shared/dump-start";
 import { yieldToEventLoop } from "../shared/event-loop";
 import { jobTimes } from "../shared/job-record";
-import { selectTables } from "../shared/table-selection";
 import { overallPercent, tableFraction } from "../shared/progress";
 import type { DumpOptions } from "../shared/schemas";
+import { snapshotIdForDump } from "../shared/snapshot";
 import type { DumpPlan, KeyCursor } from "../shared/types";
 import { databaseObject } from "../storage/bindings";
 import { deleteFile, fileClient, finishFile, type AppendCursor, type FileClient, type UploadedPart } from "../storage/file-store";
@@ -26,18 +27,37 @@ export interface DumpContext {
   plan: DumpPlan;
   uploadId: string | null;
   config: DumpConfig;
+  snapshot: SnapshotSummary | null;
 }
 
 function dumpFileClient(env: Env, params: DumpParams): FileClient {
   return fileClient(env, dumpFile(params.dumpId, params.storage));
 }
 
-/** Plans the dump and starts its file. A retry starts another R2 upload; the record keeps the last one's id. */
-export async function planDump(env: Env, params: DumpParams): Promise<{ plan: DumpPlan; uploadId: string | null }> {
-  const plan = selectTables(await databaseObject(env, params.database).plan(params.database), params.options);
+/** Whether the dump reads a snapshot: by default, unless it writes no rows. */
+export function takesSnapshot(options: DumpOptions): boolean {
+  return options.snapshot !== false && !options.schemaOnly;
+}
+
+function snapshotState(snapshot: SnapshotSummary, heldBytes: number, endedAt: string | null = null): DumpSnapshotState {
+  const { takenAt, copiedTables, trackedTables, exceptions } = snapshot;
+  return { takenAt, copiedTables, trackedTables, exceptions, heldBytes, endedAt };
+}
+
+/**
+ * Plans the dump, takes its snapshot and starts its file. A retry takes the snapshot again (replacing the
+ * first, so the instant is the retry's) and starts another R2 upload; the record keeps the last one's id.
+ */
+export async function planDump(
+  env: Env,
+  params: DumpParams,
+): Promise<{ plan: DumpPlan; uploadId: string | null; snapshot: SnapshotSummary | null }> {
+  const snapshotId = takesSnapshot(params.options) ? snapshotIdForDump(params.dumpId) : null;
+  const { plan, snapshot } = await databaseObject(env, params.database).startDump(params.database, params.options, snapshotId);
   const uploadId = await dumpFileClient(env, params).begin(contentType(params.options.compression));
   await jobRecords(env, "dump").update(params.dumpId, {
     uploadId,
+    snapshot: snapshot && snapshotState(snapshot, 0),
     startedAt: new Date().toISOString(),
     estimatedSize: plan.databaseSize,
     progress: {
@@ -49,7 +69,7 @@ export async function planDump(env: Env, params: DumpParams): Promise<{ plan: Du
       percent: 0,
     },
   });
-  return { plan, uploadId };
+  return { plan, uploadId, snapshot };
 }
 
 export interface ChunkStepInput {
@@ -79,6 +99,9 @@ export async function dumpChunk(context: DumpContext, input: ChunkStepInput): Pr
   const table = plan.tables[input.tableIndex];
   const database = databaseObject(env, params.database);
   const { schemaOnly, dataOnly, compression } = params.options;
+  const snapshot = context.snapshot ? { id: context.snapshot.id, tableIndex: input.tableIndex } : undefined;
+  // The previous step has completed, so the snapshot may let go of what it read (see advanceSnapshot).
+  const heldBytes = snapshot ? await database.advanceSnapshot(snapshot.id, snapshot.tableIndex, input.after) : 0;
   const writer = await dumpFileClient(env, params).openWriter(input.sink, context.uploadId);
   let encoding = input.encoding;
   let writeMs = 0;
@@ -108,7 +131,7 @@ export async function dumpChunk(context: DumpContext, input: ChunkStepInput): Pr
   let readMs = 0;
   while (!done && bytes < target && Date.now() - started < STEP_TIME_BUDGET_MS) {
     const readStarted = Date.now();
-    const read = await database.readChunk({ table, after, maxRows: readRows, maxBytes: READ_LIMITS.targetBytes });
+    const read = await database.readChunk({ table, snapshot, after, maxRows: readRows, maxBytes: READ_LIMITS.targetBytes });
     const ms = Date.now() - readStarted;
     readMs += ms;
     after = read.lastKey;
@@ -125,6 +148,7 @@ export async function dumpChunk(context: DumpContext, input: ChunkStepInput): Pr
   writeMs += Date.now() - closeStarted;
   const processedTables = input.tableIndex + (done ? 1 : 0);
   await jobRecords(env, "dump").update(params.dumpId, {
+    ...(context.snapshot ? { snapshot: snapshotState(context.snapshot, heldBytes) } : {}),
     progress: {
       currentTable: done ? (plan.tables[input.tableIndex + 1]?.name ?? null) : table.name,
       processedTables,
@@ -168,7 +192,8 @@ export async function finalizeDump(
   let sequences: SequenceSection | null = null;
   if (plan.hasSequenceTable && !schemaOnly && sequenceTables.length > 0) {
     const wanted = new Set(sequenceTables.map((name) => name.toLowerCase()));
-    const rows = (await databaseObject(env, params.database).sequences()).filter((s) => wanted.has(s.name.toLowerCase()));
+    const current = context.snapshot?.sequences ?? (await databaseObject(env, params.database).sequences());
+    const rows = current.filter((s) => wanted.has(s.name.toLowerCase()));
     sequences = { rows, onlyTables: selective ? sequenceTables : null };
   }
   const rebuild = schemaOnly ? [] : plan.tables.filter((t) => t.content === "rebuild").map((t) => t.name);
@@ -176,8 +201,11 @@ export async function finalizeDump(
   const header = encoding.sqlBytes === 0 ? dumpPreamble(plan.objects, dataOnly) : "";
   const footer = encodeEnd(header + dumpFooter(sequences, rebuild, objects), compression, encoding);
   const file = await finishFile(dumpFileClient(env, params), cursor, footer.bytes, parts, context.uploadId);
+  // Nothing reads the snapshot after this; ending it again on a retry drops nothing.
+  if (context.snapshot) await databaseObject(env, params.database).endSnapshot(context.snapshot.id);
   const completedAt = new Date();
   await jobRecords(env, "dump").update(params.dumpId, {
+    ...(context.snapshot ? { snapshot: snapshotState(context.snapshot, 0, completedAt.toISOString()) } : {}),
     phase: "completed",
     completedAt: completedAt.toISOString(),
     expiresAt: new Date(completedAt.getTime() + retentionFor(params.options.retention, config, Boolean(params.schedule))).toISOString(),
@@ -201,6 +229,15 @@ export async function discardDumpFile(env: Env, record: DumpRecord): Promise<voi
   await deleteFile(env, dumpFile(record.dumpId, record.storage), record.uploadId);
 }
 
+/** What a failed or cancelled dump leaves behind: its file, and its snapshot in the source database. */
+export async function discardDump(env: Env, record: DumpRecord): Promise<void> {
+  await discardDumpFile(env, record);
+  if (record.snapshot && !record.snapshot.endedAt) {
+    await databaseObject(env, record.database).endSnapshot(snapshotIdForDump(record.dumpId));
+    await jobRecords(env, "dump").update(record.dumpId, { snapshot: { ...record.snapshot, heldBytes: 0, endedAt: new Date().toISOString() } });
+  }
+}
+
 /** What a dump's callback posts. */
 export interface DumpCallbackPayload {
   dumpId: string;
@@ -221,6 +258,8 @@ export interface DumpCallbackPayload {
   error: string | null;
   /** The options the dump was started with. */
   options: DumpOptions;
+  /** When the snapshot the file holds was taken; null for a dump with "snapshot": false. */
+  snapshotAt: string | null;
 }
 
 export function dumpCallbackPayload(record: DumpRecord, status: "completed" | "failed", params: DumpParams): DumpCallbackPayload {
@@ -238,5 +277,6 @@ export function dumpCallbackPayload(record: DumpRecord, status: "completed" | "f
     ...jobTimes(record),
     error: record.error,
     options: record.options,
+    snapshotAt: record.snapshot?.takenAt ?? null,
   };
 }

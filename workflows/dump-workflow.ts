@@ -28,8 +28,8 @@ export class DumpWorkflow extends JobWorkflow<"dump", { size: number; rows: numb
 
   protected async runSteps(params: DumpParams, step: WorkflowStep, config: DumpConfig) {
     const breathingMs = params.options.breathingMs ?? config.breathingMs;
-    const { plan, uploadId } = await step.do("plan", WORK_STEP, () => planDump(this.env, params));
-    const context = { env: this.env, params, plan, uploadId, config };
+    const { plan, uploadId, snapshot } = await step.do("plan", WORK_STEP, () => planDump(this.env, params));
+    const context = { env: this.env, params, plan, uploadId, config, snapshot };
     let sink = EMPTY_CURSOR;
     let encoding = START_ENCODING;
     const parts: UploadedPart[] = [];

@@ -10,7 +10,7 @@ import { databaseObject } from "../storage/bindings";
 import { jobRecords } from "../storage/job-records";
 import { scheduleRecords } from "../storage/schedules";
 import { unknownNames } from "../shared/table-selection";
-import { assertUsableOptions, startDumpJob } from "./dump-start";
+import { assertUsableOptions, startDumpJob } from "./start-dump-job";
 import { currentStatus, expireDump, findJob } from "./jobs";
 import type { ScheduleRunParams } from "./schedule-workflow";
 

@@ -15,7 +15,7 @@ function parse(input: unknown) {
 const SPEC: ScheduleSpec = {
   cron: "0 3 * * *",
   databases: ["shop", "blog"],
-  options: { storage: "auto", deleteAfterDownload: false, schemaOnly: false, dataOnly: false, compression: "gzip" },
+  options: { storage: "auto", deleteAfterDownload: false, schemaOnly: false, dataOnly: false, compression: "gzip", snapshot: true },
   retention: { keepLast: 7, keepWeekly: 4 },
   concurrency: 2,
 };
@@ -28,7 +28,7 @@ describe("SCHEDULE_INPUT", () => {
       value: {
         cron: "0 3 * * *",
         databases: ["shop"],
-        options: { storage: "auto", deleteAfterDownload: false, schemaOnly: false, dataOnly: false, compression: "none" },
+        options: { storage: "auto", deleteAfterDownload: false, schemaOnly: false, dataOnly: false, compression: "none", snapshot: true },
         retention: { keepLast: 3 },
         concurrency: 4,
       },

@@ -96,6 +96,7 @@ describe("callback delivery", () => {
         "durationMs",
         "error",
         "options",
+        "snapshotAt",
       ].sort(),
     );
     const status = await dumpStatus(started.dumpId);
@@ -114,7 +115,9 @@ describe("callback delivery", () => {
       completedAt: status.completedAt,
       error: null,
       options: status.options,
+      snapshotAt: status.snapshot?.takenAt,
     });
+    expect(body.options.snapshot).toBe(true);
     expect(body.size).toBeGreaterThan(0);
     expect(body.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(body.durationMs).toBe(Date.parse(body.completedAt) - Date.parse(body.startedAt));

@@ -67,6 +67,7 @@ export async function startDumpJob(env: Env, request: DumpStart) {
     callback: pendingCallback(options.callbackUrl),
     schedule,
     uploadId: null,
+    snapshot: null,
     expiresAt: null,
   };
   await startJob(env, "dump", record, { dumpId, database, storage, options, schedule, ...urls });
