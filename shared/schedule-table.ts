@@ -69,13 +69,18 @@ export class ScheduleTable {
     });
   }
 
-  /** Records a run as the schedule's last, unless a later run is already recorded; null when the schedule is gone. */
+  /**
+   * Records a run as the schedule's last run (or, when it could not start, as lastNotStarted), unless a
+   * later one is recorded there already; null when the schedule is gone.
+   */
   recordRun(name: string, run: ScheduleRun): ScheduleRecord | null {
     return this.database.transactionSync(() => {
       const current = this.get(name);
       if (!current) return null;
-      if (current.lastRun && current.lastRun.runId !== run.runId && current.lastRun.scheduledAt > run.scheduledAt) return current;
-      const next = { ...current, lastRun: run };
+      const field = run.outcome === "not_started" ? "lastNotStarted" : "lastRun";
+      const recorded = current[field] ?? null;
+      if (recorded && recorded.runId !== run.runId && recorded.scheduledAt > run.scheduledAt) return current;
+      const next = { ...current, [field]: run };
       this.put(next);
       return next;
     });

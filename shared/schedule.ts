@@ -98,7 +98,10 @@ export interface ScheduleRecord extends ScheduleSpec {
   updatedAt: string;
   /** The next cron time it runs at, or null when the expression never matches again. */
   nextRunAt: string | null;
+  /** The last run that started: running, or how it ended. */
   lastRun: ScheduleRun | null;
+  /** The last cron time at which no run could start, and why (kept apart, so that it never hides a run still going). */
+  lastNotStarted: ScheduleRun | null;
 }
 
 /** The run at `scheduledAt`: one id per schedule and cron minute, so a trigger that fires twice starts it once. */
@@ -121,10 +124,11 @@ export function savedSchedule(name: string, spec: ScheduleSpec, origin: string, 
     updatedAt: now.toISOString(),
     nextRunAt: nextRunAt(spec.cron, now),
     lastRun: previous?.lastRun ?? null,
+    lastNotStarted: previous?.lastNotStarted ?? null,
   };
 }
 
-/** A run that could not start: it is recorded as the last run, with the reason. */
+/** A run that could not start, with the reason: recorded as the schedule's lastNotStarted. */
 export function runNotStarted(runId: string, scheduledAt: string, now: Date, reason: string): ScheduleRun {
   const at = now.toISOString();
   return { runId, scheduledAt, startedAt: at, finishedAt: at, outcome: "not_started", dumps: [], skipped: [], deleted: [], error: reason };
@@ -139,7 +143,9 @@ export function finishedOutcome(dumps: ScheduledDump[], skipped: SkippedDatabase
 
 /** What GET /export/schedules/:name shows. */
 export function scheduleView(record: ScheduleRecord) {
-  const run = record.lastRun;
+  const started = record.lastRun;
+  const notStarted = record.lastNotStarted ?? null;
+  const run = notStarted && (!started || notStarted.scheduledAt > started.scheduledAt) ? notStarted : started;
   return {
     name: record.name,
     cron: record.cron,
@@ -150,7 +156,8 @@ export function scheduleView(record: ScheduleRecord) {
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
     nextRun: record.nextRunAt,
-    lastRun: run,
+    lastRun: started,
+    lastNotStarted: notStarted,
     lastOutcome: run ? { outcome: run.outcome, at: run.finishedAt ?? run.startedAt, error: run.error, skipped: run.skipped } : null,
   };
 }

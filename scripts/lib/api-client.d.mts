@@ -38,7 +38,7 @@ export class ApiError extends Error {
  * @typedef {{ cron: string, databases: string | string[], options?: DumpOptions, retention: RetentionPolicy, concurrency?: number }} ScheduleInput
  * @typedef {{ database: string, dumpId: string, status: string }} ScheduledDump
  * @typedef {{ runId: string, scheduledAt: string, startedAt: string, finishedAt: string | null, outcome: "running" | "completed" | "partial" | "failed" | "not_started", dumps: ScheduledDump[], skipped: { database: string, reason: string }[], deleted: string[], error: string | null }} ScheduleRun
- * @typedef {{ name: string, cron: string, databases: string[], options: DumpOptions, retention: RetentionPolicy, concurrency: number, createdAt: string, updatedAt: string, nextRun: string | null, lastRun: ScheduleRun | null, lastOutcome: { outcome: string, at: string, error: string | null, skipped: { database: string, reason: string }[] } | null }} Schedule
+ * @typedef {{ name: string, cron: string, databases: string[], options: DumpOptions, retention: RetentionPolicy, concurrency: number, createdAt: string, updatedAt: string, nextRun: string | null, lastRun: ScheduleRun | null, lastNotStarted: ScheduleRun | null, lastOutcome: { outcome: string, at: string, error: string | null, skipped: { database: string, reason: string }[] } | null }} Schedule
  *
  * @typedef {{ mode?: "empty" | "replace", breathingMs?: number, sliceBytes?: number }} RestoreOptions
  * @typedef {RestoreOptions & { storage?: "auto" | "r2" | "do" }} UploadOptions
@@ -393,6 +393,7 @@ export type Schedule = {
     updatedAt: string;
     nextRun: string | null;
     lastRun: ScheduleRun | null;
+    lastNotStarted: ScheduleRun | null;
     lastOutcome: {
         outcome: string;
         at: string;

@@ -44,18 +44,23 @@ describe("scheduled backups", () => {
   });
   afterAll(() => new Promise<void>((resolve) => (receiver ? receiver.server.close(() => resolve()) : resolve())));
 
-  /** Runs the Cron Trigger at the schedule's next run, and waits until that run has finished. */
-  async function runOnce(): Promise<Schedule> {
-    const before = await api.getSchedule(NAME);
-    await api.triggerScheduled(new Date(before.nextRun!));
+  /** Polls the schedule until `done` says yes (a run is a Workflow: nothing to await but its record). */
+  async function scheduleWhen(name: string, done: (schedule: Schedule) => boolean, what: string): Promise<Schedule> {
     const deadline = Date.now() + 120_000;
     for (;;) {
-      const schedule = await api.getSchedule(NAME);
-      const run = schedule.lastRun;
-      if (run && run.scheduledAt === before.nextRun && run.outcome !== "running") return schedule;
-      if (Date.now() > deadline) throw new Error(`the run at ${before.nextRun} did not finish: ${JSON.stringify(run)}`);
+      const schedule = await api.getSchedule(name);
+      if (done(schedule)) return schedule;
+      if (Date.now() > deadline) throw new Error(`${what}: ${JSON.stringify(schedule.lastRun)}`);
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
+  }
+
+  /** Runs the Cron Trigger at the schedule's next run, and waits until that run has finished. */
+  async function runOnce(name = NAME): Promise<Schedule> {
+    const before = await api.getSchedule(name);
+    await api.triggerScheduled(new Date(before.nextRun!));
+    const finished = (s: Schedule) => s.lastRun?.scheduledAt === before.nextRun && s.lastRun.outcome !== "running";
+    return scheduleWhen(name, finished, `the run at ${before.nextRun} did not finish`);
   }
 
   async function scheduledDumps(): Promise<DumpStatus[]> {
@@ -127,6 +132,40 @@ describe("scheduled backups", () => {
     const table = await cli(["schedules"]);
     expect(table.stdout).toMatch(new RegExp(`^${NAME}  "\\* \\* \\* \\* \\*"  sched-a,sched-b,sched-c,${EMPTY}  next \\S+  last: partial `, "m"));
   });
+
+  it("records why a run could not start while the one before it still runs", async () => {
+    const name = "e2e-overlap";
+    await api.transaction([{ sql: "CREATE TABLE first(x)" }, { sql: "CREATE TABLE second(y)" }, { sql: "INSERT INTO first VALUES (1)" }], {
+      database: "sched-slow",
+    });
+    // A long breath after the first table keeps the run's only dump, and so the run, going.
+    const saved = await api.putSchedule(name, { cron: "* * * * *", databases: "sched-slow", options: { breathingMs: 600_000 }, retention: { keepLast: 1 } });
+    await api.triggerScheduled(new Date(saved.nextRun!));
+    const running = await scheduleWhen(name, (s) => s.lastRun?.outcome === "running", "the first run did not start");
+    const [dump] = await waitForDumps(name);
+
+    const next = running.nextRun!;
+    await api.triggerScheduled(new Date(next));
+    const refused = await api.getSchedule(name);
+    expect(refused.lastRun).toMatchObject({ runId: running.lastRun!.runId, outcome: "running" });
+    expect(refused.lastNotStarted).toMatchObject({ scheduledAt: next, outcome: "not_started", error: `the previous run ${running.lastRun!.runId} is still running` });
+    expect(refused.lastOutcome).toMatchObject({ outcome: "not_started", error: `the previous run ${running.lastRun!.runId} is still running` });
+
+    // Cancelling its dump frees the first run, which then ends without a backup.
+    await api.deleteDump(dump.dumpId);
+    const ended = await scheduleWhen(name, (s) => s.lastRun?.outcome !== "running", "the first run did not end");
+    expect(ended.lastRun).toMatchObject({ outcome: "failed", dumps: [{ database: "sched-slow", dumpId: dump.dumpId, status: "cancelled" }] });
+    await api.deleteSchedule(name);
+  });
+
+  /** The schedule's dumps, once its run has started one. */
+  async function waitForDumps(name: string): Promise<DumpStatus[]> {
+    for (;;) {
+      const { dumps } = await api.dumps.list({ schedule: name });
+      if (dumps.length) return dumps;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
 
   it("deletes a schedule and keeps its backups", async () => {
     const deleted = await cli(["schedules", "delete", NAME, "--json"]);

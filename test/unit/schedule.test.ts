@@ -1,7 +1,16 @@
 import * as v from "valibot";
 import { describe, expect, it } from "vitest";
 import { JobTable } from "../../shared/job-table";
-import { SCHEDULE_INPUT, finishedOutcome, runNotStarted, savedSchedule, scheduleRunId, scheduleView, type ScheduleSpec } from "../../shared/schedule";
+import {
+  SCHEDULE_INPUT,
+  finishedOutcome,
+  runNotStarted,
+  savedSchedule,
+  scheduleRunId,
+  scheduleView,
+  type RunOutcome,
+  type ScheduleSpec,
+} from "../../shared/schedule";
 import { ScheduleTable } from "../../shared/schedule-table";
 import { describeIssues } from "../../shared/schemas";
 import { dumpRecord } from "../job-fixtures";
@@ -68,7 +77,7 @@ describe("schedule records", () => {
   it("keeps the creation time and last run when saved again, and computes the next run", () => {
     const first = savedSchedule("n", SPEC, "http://x", new Date("2026-12-01T10:15:00Z"), null);
     expect(first.nextRunAt).toBe("2026-12-02T03:00:00.000Z");
-    const withRun = { ...first, lastRun: runNotStarted("r", "2026-12-02T03:00:00.000Z", new Date("2026-12-02T03:00:01Z"), "why") };
+    const withRun = { ...first, lastNotStarted: runNotStarted("r", "2026-12-02T03:00:00.000Z", new Date("2026-12-02T03:00:01Z"), "why") };
     const second = savedSchedule("n", { ...SPEC, cron: "30 * * * *" }, "http://x", new Date("2026-12-02T04:00:00Z"), withRun);
     expect(second).toMatchObject({ createdAt: first.createdAt, updatedAt: "2026-12-02T04:00:00.000Z", nextRunAt: "2026-12-02T04:30:00.000Z" });
     expect(scheduleView(second).lastOutcome).toEqual({ outcome: "not_started", at: "2026-12-02T03:00:01.000Z", error: "why", skipped: [] });
@@ -113,15 +122,21 @@ describe("ScheduleTable", () => {
     expect(table.get("every-minute")?.nextRunAt).toBe("2026-12-01T10:08:00.000Z");
   });
 
-  it("keeps the latest run when an older one reports late", () => {
+  it("keeps the latest run when an older one reports late, and runs that could not start apart", () => {
     const table = new ScheduleTable(sqlJsDatabase());
     table.put(savedSchedule("n", SPEC, "http://x", new Date("2026-12-01T10:00:00Z"), null));
-    const newer = runNotStarted("r2", "2026-12-02T03:00:00.000Z", new Date("2026-12-02T03:00:00Z"), "busy");
-    const older = { ...runNotStarted("r1", "2026-12-01T03:00:00.000Z", new Date("2026-12-01T03:00:00Z"), ""), outcome: "completed" as const };
-    table.recordRun("n", newer);
-    table.recordRun("n", older);
-    expect(table.get("n")?.lastRun?.runId).toBe("r2");
-    expect(table.recordRun("missing", newer)).toBeNull();
+    const run = (runId: string, scheduledAt: string, outcome: RunOutcome) => ({ ...runNotStarted(runId, scheduledAt, new Date(scheduledAt), ""), outcome });
+    table.recordRun("n", run("r1", "2026-12-01T03:00:00.000Z", "running"));
+    table.recordRun("n", run("r2", "2026-12-02T03:00:00.000Z", "not_started"));
+    expect(table.get("n")).toMatchObject({ lastRun: { runId: "r1", outcome: "running" }, lastNotStarted: { runId: "r2" } });
+    expect(scheduleView(table.get("n")!).lastOutcome?.outcome).toBe("not_started");
+    table.recordRun("n", run("r1", "2026-12-01T03:00:00.000Z", "completed"));
+    expect(table.get("n")).toMatchObject({ lastRun: { runId: "r1", outcome: "completed" }, lastNotStarted: { runId: "r2" } });
+    table.recordRun("n", run("r3", "2026-12-03T03:00:00.000Z", "completed"));
+    table.recordRun("n", run("r1", "2026-12-01T03:00:00.000Z", "failed"));
+    expect(table.get("n")?.lastRun?.runId).toBe("r3");
+    expect(scheduleView(table.get("n")!).lastOutcome?.outcome).toBe("completed");
+    expect(table.recordRun("missing", run("r4", "2026-12-04T03:00:00.000Z", "running"))).toBeNull();
   });
 });
 
