@@ -13,6 +13,8 @@ declare namespace Cloudflare {
     RESTORE_WORKFLOW: Workflow<import("./workflows/restore-workflow").RestoreParams>;
     /** One instance per run of a schedule: starts its dumps, a few at a time, then applies its retention policy. */
     SCHEDULE_WORKFLOW: Workflow<import("./workflows/schedule-workflow").ScheduleRunParams>;
+    /** One instance per dump with a snapshot: ends the snapshot if the dump's instance stops without doing so. */
+    SNAPSHOT_WATCHDOG: Workflow<import("./workflows/snapshot-watchdog").WatchdogParams>;
     ADMIN_AUTHORIZATION_TOKEN?: string;
     CALLBACK_SECRET?: string;
     R2_THRESHOLD_BYTES?: string;

@@ -17,3 +17,4 @@ export { JobIndex } from "./durable-objects/job-index";
 export { DumpWorkflow } from "./workflows/dump-workflow";
 export { RestoreWorkflow } from "./workflows/restore-workflow";
 export { ScheduleWorkflow } from "./workflows/schedule-workflow";
+export { SnapshotWatchdog } from "./workflows/snapshot-watchdog";

@@ -17,6 +17,8 @@ import { deleteFile, fileClient, finishFile, type AppendCursor, type FileClient,
 import { dumpFile } from "../storage/files";
 import { jobRecords } from "../storage/job-records";
 import type { DumpParams } from "./dump-workflow";
+import { watchdogId } from "./snapshot-watchdog";
+import { messageOf } from "../shared/error-message";
 
 /** A chunk step stops reading after this long even below its byte target. */
 const STEP_TIME_BUDGET_MS = 15_000;
@@ -32,6 +34,15 @@ export interface DumpContext {
 
 function dumpFileClient(env: Env, params: DumpParams): FileClient {
   return fileClient(env, dumpFile(params.dumpId, params.storage));
+}
+
+/** Starts the dump's snapshot watchdog; a retried plan step finds it started. */
+async function startWatchdog(env: Env, dumpId: string): Promise<void> {
+  try {
+    await env.SNAPSHOT_WATCHDOG.create({ id: watchdogId(dumpId), params: { dumpId } });
+  } catch (error) {
+    if (!/already exists/i.test(messageOf(error))) throw error;
+  }
 }
 
 /** Whether the dump reads a snapshot: by default, unless it writes no rows. */
@@ -54,6 +65,7 @@ export async function planDump(
 ): Promise<{ plan: DumpPlan; uploadId: string | null; snapshot: SnapshotSummary | null }> {
   const snapshotId = takesSnapshot(params.options) ? snapshotIdForDump(params.dumpId) : null;
   const { plan, snapshot } = await databaseObject(env, params.database).startDump(params.database, params.options, snapshotId);
+  if (snapshot) await startWatchdog(env, params.dumpId);
   const uploadId = await dumpFileClient(env, params).begin(contentType(params.options.compression));
   await jobRecords(env, "dump").update(params.dumpId, {
     uploadId,

@@ -235,6 +235,39 @@ export async function recordFailure<K extends JobKind>(env: Env, kind: K, id: st
   await records.update(id, { ...failure.patch, phase: "failed", error: failure.message, completedAt: new Date().toISOString() } as JobPatch<K>);
 }
 
+/**
+ * What the snapshot watchdog does: if the dump's instance has stopped (or is gone) while its snapshot is
+ * still in the source database, ends the snapshot, deletes the unfinished file and records why.
+ */
+export async function reclaimSnapshot(env: Env, dumpId: string): Promise<"in use" | "ended" | "reclaimed"> {
+  const records = jobRecords(env, "dump");
+  const record = await records.get(dumpId);
+  if (!record?.snapshot || record.snapshot.endedAt) return "ended";
+  const status = await instanceStatusOrGone(env.DUMP_WORKFLOW, dumpId);
+  if (status !== "gone" && !STOPPED.has(status)) return "in use";
+  await discardDump(env, record);
+  if (record.phase === "started") {
+    await records.update(dumpId, {
+      phase: status === "terminated" ? "cancelled" : "failed",
+      error: `the dump's Workflow instance stopped (${status}) before the dump finished; its snapshot and file were removed`,
+      completedAt: new Date().toISOString(),
+    });
+  }
+  return "reclaimed";
+}
+
+/** The instance's status, or "gone" when the engine has no such instance. */
+async function instanceStatusOrGone(workflow: Workflow, id: string): Promise<InstanceStatus["status"] | "gone"> {
+  let instance: WorkflowInstance;
+  try {
+    instance = await workflow.get(id);
+  } catch (error) {
+    if (/not.?found/i.test(messageOf(error))) return "gone";
+    throw error;
+  }
+  return (await instance.status()).status;
+}
+
 /** The end of a completed dump's retention (or of its one download): its file goes, its status becomes expired. */
 export async function expireDump(env: Env, dumpId: string, expiresAt?: string): Promise<void> {
   const records = jobRecords(env, "dump");
