@@ -133,6 +133,14 @@ describe("scheduled backups", () => {
     expect(table.stdout).toMatch(new RegExp(`^${NAME}  "\\* \\* \\* \\* \\*"  sched-a,sched-b,sched-c,${EMPTY}  next \\S+  last: partial `, "m"));
   });
 
+  it("deletes a schedule and keeps its backups", async () => {
+    // Also before the next test: a trigger starts every schedule that is due, this one too.
+    const deleted = await cli(["schedules", "delete", NAME, "--json"]);
+    expect(deleted.code, deleted.stderr).toBe(0);
+    expect((await cli(["schedules", "get", NAME])).code).toBe(5);
+    expect(await scheduledDumps()).toHaveLength(6);
+  });
+
   it("records why a run could not start while the one before it still runs", async () => {
     const name = "e2e-overlap";
     await api.transaction([{ sql: "CREATE TABLE first(x)" }, { sql: "CREATE TABLE second(y)" }, { sql: "INSERT INTO first VALUES (1)" }], {
@@ -166,11 +174,4 @@ describe("scheduled backups", () => {
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }
-
-  it("deletes a schedule and keeps its backups", async () => {
-    const deleted = await cli(["schedules", "delete", NAME, "--json"]);
-    expect(deleted.code, deleted.stderr).toBe(0);
-    expect((await cli(["schedules", "get", NAME])).code).toBe(5);
-    expect(await scheduledDumps()).toHaveLength(6);
-  });
 });
