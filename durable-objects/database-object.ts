@@ -54,7 +54,7 @@ export class DatabaseObject extends DurableObject<Env> {
     const { snapshot } = request;
     if (!snapshot) return runSync(this.ctx.storage.sql, readChunk(request));
     const table = checkSnapshotSchema(this.database, snapshot.id, snapshot.tableIndex);
-    return runSync(this.ctx.storage.sql, readChunk(request, snapshotRows(request.table, table)));
+    return runSync(this.ctx.storage.sql, readChunk(request, snapshotRows(this.database, request.table, table)));
   }
 
   /** Called first by each chunk step of a snapshot dump; answers the bytes the snapshot holds. */

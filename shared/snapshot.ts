@@ -271,8 +271,7 @@ interface StateRow {
 function stateRow(db: SqlDatabase, snapshotId: string, tableIndex: number): StateRow {
   checkId(snapshotId);
   const state = stateTableName(snapshotId);
-  const exists = db.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", state).toArray().length > 0;
-  if (!exists) throw new SnapshotError(`snapshot ${snapshotId} no longer exists (it was ended); retry the dump`);
+  if (!tableExists(db, state)) throw new SnapshotError(`snapshot ${snapshotId} no longer exists (it was ended); retry the dump`);
   const rows = db.sql
     .exec<StateRow & Record<string, string | number | null>>(
       `SELECT name, done, fingerprint, ref FROM ${q(state)} WHERE t = ?`,
@@ -297,7 +296,7 @@ export function checkSnapshotSchema(db: SqlDatabase, snapshotId: string, tableIn
   const row = stateRow(db, snapshotId, tableIndex);
   const table = JSON.parse(row.ref) as SnapshotTable;
   if (row.done) return table;
-  if (table.method === "copied" && !objectExists(db, table.side!)) {
+  if (table.method === "copied" && !tableExists(db, table.side!)) {
     throw new SnapshotError(`table ${q(table.name)}: the snapshot's copy of it is gone; retry the dump`);
   }
   if (row.fingerprint === null) return table;
@@ -367,8 +366,9 @@ function schemaChange(before: SchemaEntry[], after: SchemaEntry[], table: Snapsh
   return "lost or changed the snapshot's triggers";
 }
 
-function objectExists(db: SqlDatabase, name: string): boolean {
-  return db.sql.exec("SELECT 1 FROM sqlite_master WHERE name = ?", name).toArray().length > 0;
+/** Whether a table exists: pragma_table_list(name) looks it up by name, without scanning sqlite_master. */
+function tableExists(db: SqlDatabase, name: string): boolean {
+  return db.sql.exec("SELECT 1 FROM pragma_table_list(?) WHERE schema = 'main'", name).toArray().length > 0;
 }
 
 /**
@@ -387,7 +387,7 @@ export function advanceSnapshot(db: SqlDatabase, snapshotId: string, tableIndex:
     if (row.done) return;
     db.transactionSync(() => {
       db.sql.exec(`UPDATE ${q(state)} SET done = 1 WHERE t = ?`, tableIndex);
-      if (table.side && objectExists(db, table.side)) db.sql.exec(`DELETE FROM ${q(table.side)}`);
+      if (table.side && tableExists(db, table.side)) db.sql.exec(`DELETE FROM ${q(table.side)}`);
     });
     return;
   }
@@ -414,15 +414,22 @@ export function advanceSnapshot(db: SqlDatabase, snapshotId: string, tableIndex:
 export function advanceSnapshotTo(db: SqlDatabase, snapshotId: string, tableIndex: number, after: KeyCursor | null): void {
   checkId(snapshotId);
   const state = stateTableName(snapshotId);
-  if (!objectExists(db, state)) throw new SnapshotError(`snapshot ${snapshotId} no longer exists (it was ended); retry the dump`);
+  if (!tableExists(db, state)) throw new SnapshotError(`snapshot ${snapshotId} no longer exists (it was ended); retry the dump`);
   const unfinished = db.sql.exec<{ t: number }>(`SELECT t FROM ${q(state)} WHERE t < ? AND done = 0 ORDER BY t`, tableIndex).toArray();
   for (const { t } of unfinished) advanceSnapshot(db, snapshotId, t, "done");
   advanceSnapshot(db, snapshotId, tableIndex, after);
 }
 
-/** Where a read of the snapshot finds table `plan`'s rows of the instant. */
-export function snapshotRows(plan: TablePlan, table: SnapshotTable): RowSource {
+/**
+ * Where a read of the snapshot finds table `plan`'s rows of the instant. Use it in the same synchronous
+ * call as the read: a tracked table whose side table is empty has had no key beyond its cursor written
+ * since the instant, so its live rows are the snapshot's and are read without the merge.
+ */
+export function snapshotRows(db: SqlDatabase, plan: TablePlan, table: SnapshotTable): RowSource {
   if (!readsSnapshot(table)) return liveRows(plan);
+  if (table.method === "copy-on-write" && db.sql.exec(`SELECT 1 FROM ${q(table.side!)} LIMIT 1`).toArray().length === 0) {
+    return liveRows(plan);
+  }
   return {
     chunkSelect: (after, limit) => snapshotChunkSelect(plan, table, after, limit),
     // exactKey() reads the first of these rows: the same row the chunk select read, with its key's bytes.
@@ -465,17 +472,20 @@ export function listSnapshots(db: SqlDatabase): string[] {
 const SAMPLE_ROWS = 1000;
 
 /**
- * Approximate bytes the snapshot holds in its side tables: counted exactly up to SAMPLE_ROWS rows per
- * table, estimated from a sample beyond. Cheap: a row count and one sample per table.
+ * Approximate bytes of old rows the snapshot has saved since the instant, in the side tables of the
+ * tables it tracks (the copies of small tables, taken at the instant and bounded by the copy limits, are
+ * not counted): exact up to SAMPLE_ROWS rows per table, estimated from a sample beyond. Cheap: a row count
+ * and one sample per tracked table.
  */
 export function snapshotHeldBytes(db: SqlDatabase, snapshotId: string): number {
   checkId(snapshotId);
   const state = stateTableName(snapshotId);
-  if (!objectExists(db, state)) return 0;
-  const refs = db.sql.exec<{ ref: string }>(`SELECT ref FROM ${q(state)} WHERE done = 0`).toArray();
+  if (!tableExists(db, state)) return 0;
+  // Only tracked tables have a fingerprint.
+  const refs = db.sql.exec<{ ref: string }>(`SELECT ref FROM ${q(state)} WHERE done = 0 AND fingerprint IS NOT NULL`).toArray();
   let bytes = 0;
   for (const table of refs.map((r) => JSON.parse(r.ref) as SnapshotTable)) {
-    if (!table.side || !objectExists(db, table.side)) continue;
+    if (!table.side || !tableExists(db, table.side)) continue;
     const columns = db.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info(?)", table.side).toArray();
     const rowBytes = columns.map((c) => `coalesce(length(CAST(${q(c.name)} AS BLOB)), 0)`).join(" + ");
     const side = q(table.side);
