@@ -67,7 +67,7 @@ function readRows(db: SqlDatabase, plan: TablePlan, source: RowSource, after: Ke
   return [...db.sql.exec(select.sql, ...select.params).raw()].map((raw: SqlValue[]) => {
     const literal = (v: SqlValue) => (typeof v === "number" ? realLiteral(v) : (v as string));
     const key = raw.slice(0, select.keyWidth).map((v) => (typeof v === "number" ? v : (v as string)));
-    const values = raw.slice(select.keyWidth).map((v, i) => {
+    const values = raw.slice(select.keyWidth, select.keyWidth + columns.length).map((v, i) => {
       if (v !== null) return literal(v);
       const queries = source.largeValueQueries(columns[i], key);
       const { type, bytes } = db.sql.exec<{ type: string; bytes: number }>(queries.info).one();
