@@ -5,6 +5,7 @@
 
 import { liveRows, type RowSource } from "../shared/dump-read";
 import { largeValueLiteral, type SequenceRow } from "../shared/dump-sql";
+import { runSync } from "../shared/query-program";
 import { realLiteral } from "../shared/real-literal";
 import { ftsContentMode, isInternalTable } from "../shared/schema-order";
 import type { SqlDatabase, SqlValue } from "../shared/sql-handle";
@@ -13,6 +14,7 @@ import {
   advanceSnapshot,
   beginSnapshot,
   checkSnapshotSchema,
+  sideIsEmpty,
   snapshotRows,
   type CopyLimits,
   type SnapshotStart,
@@ -170,7 +172,7 @@ export class SnapshotReader {
     const plan = this.instant.plans[this.tableIndex];
     const table = checkSnapshotSchema(this.db, this.snapshotId, this.tableIndex);
     advanceSnapshot(this.db, this.snapshotId, this.tableIndex, this.after);
-    return readRows(this.db, plan, snapshotRows(this.db, plan, table), this.after, limit);
+    return readRows(this.db, plan, snapshotRows(plan, table, runSync(this.db.sql, sideIsEmpty(table))), this.after, limit);
   }
 
   private skipTablesWithoutRows(): void {
