@@ -102,6 +102,8 @@ export function* prepareSnapshot(
   snapshotId: string,
   tables: TablePlan[],
   copyLimits: Partial<CopyLimits> = {},
+  /** Each table's schemaOfTables() entry as read with the plan, for schemaGuard() (D1). */
+  schemas: Map<string, string> = new Map(),
 ): QueryProgram<SnapshotPreparation> {
   checkId(snapshotId);
   const limits = { ...DEFAULT_COPY_LIMITS, ...copyLimits };
@@ -112,7 +114,7 @@ export function* prepareSnapshot(
   const width = Math.max(1, ...tables.map((t) => (t.key.kind === "rowid" ? 1 : t.key.columns.length)));
   add(
     `CREATE TABLE ${q(state)}(t INTEGER PRIMARY KEY, name TEXT NOT NULL, done INTEGER NOT NULL, ` +
-      `fingerprint TEXT, ref TEXT NOT NULL, ${cursorColumns(width).join(", ")})`,
+      `fingerprint TEXT, ref TEXT NOT NULL, schema TEXT, ${cursorColumns(width).join(", ")})`,
   );
   const created = [state];
   const snapshotTables: SnapshotTable[] = [];
@@ -141,11 +143,12 @@ export function* prepareSnapshot(
   for (const table of snapshotTables) {
     const fingerprint = table.method === "copy-on-write" ? fingerprintQuery(table) : { sql: "NULL", params: [] };
     add(
-      `INSERT INTO ${q(state)}(t, name, done, fingerprint, ref) VALUES (?, ?, 0, (${fingerprint.sql}), ?)`,
+      `INSERT INTO ${q(state)}(t, name, done, fingerprint, ref, schema) VALUES (?, ?, 0, (${fingerprint.sql}), ?, ?)`,
       table.index,
       table.name,
       ...fingerprint.params,
       JSON.stringify(table),
+      schemas.get(table.name) ?? null,
     );
   }
   return { snapshotId, tables: snapshotTables, statements, created };
@@ -171,6 +174,40 @@ export function beginSnapshot(
     const { tables: snapshotTables, created } = preparation;
     return { snapshotId, tables: snapshotTables, sequences: runSync(db.sql, sequences()), created };
   });
+}
+
+/** One table's entries of sqlite_master (itself, its indexes and triggers), as JSON; snapshot objects left out. */
+function schemaOfTable(tableName: string): string {
+  return (
+    `SELECT json_group_array(json_array(type, name, sql)) FROM (SELECT type, name, sql FROM sqlite_master ` +
+    `WHERE tbl_name = ${tableName} AND substr(name, 1, ${SNAPSHOT_PREFIX.length}) <> '${SNAPSHOT_PREFIX}' ORDER BY type, name)`
+  );
+}
+
+/**
+ * schemaOfTable() of every table, by name: a source that cannot plan and take the snapshot in one call
+ * (D1) reads it before planning and again after preparing, and goes on only when both agree.
+ */
+export function* schemaOfTables(): QueryProgram<Map<string, string>> {
+  const rows = yield* selectAll<[string, string]>(
+    `SELECT t.name, (${schemaOfTable("t.name")}) FROM (SELECT DISTINCT tbl_name AS name FROM sqlite_master) AS t ORDER BY t.name`,
+  );
+  return new Map(rows);
+}
+
+/**
+ * A statement that fails (malformed JSON) unless every table of the snapshot still has the schema recorded
+ * for it: the last of a D1 batch that takes a snapshot, so that the batch commits only if nothing changed
+ * between the reads and the batch.
+ */
+export function schemaGuard(snapshotId: string): Query {
+  const state = q(stateTableName(snapshotId));
+  return {
+    sql:
+      `SELECT CASE WHEN EXISTS (SELECT 1 FROM ${state} AS s WHERE s.schema IS NOT (${schemaOfTable("s.name")})) ` +
+      `THEN json('the schema changed while the snapshot was taken') ELSE 1 END`,
+    params: [],
+  };
 }
 
 function* describeTable(snapshotId: string, plan: TablePlan, index: number, limits: CopyLimits): QueryProgram<SnapshotTable> {
