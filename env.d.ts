@@ -12,6 +12,8 @@ declare namespace Cloudflare {
     DUMPS_BUCKET?: R2Bucket;
     DUMP_WORKFLOW: Workflow<import("./workflows/dump-workflow").DumpParams>;
     RESTORE_WORKFLOW: Workflow<import("./workflows/restore-workflow").RestoreParams>;
+    /** One instance per run of a schedule: starts its dumps, a few at a time, then applies its retention policy. */
+    SCHEDULE_WORKFLOW: Workflow<import("./workflows/schedule-workflow").ScheduleRunParams>;
     /** One instance per dump with a snapshot: ends the snapshot if the dump's instance stops without doing so. */
     SNAPSHOT_WATCHDOG: Workflow<import("./workflows/snapshot-watchdog").WatchdogParams>;
     ADMIN_AUTHORIZATION_TOKEN?: string;
@@ -23,6 +25,7 @@ declare namespace Cloudflare {
     STEP_TARGET_BYTES?: string;
     /** Databases besides DATABASE that dumps and restores may name (JSON; shared/sources.ts). */
     DUMP_SOURCES?: string | Record<string, unknown>;
+    SCHEDULED_DUMP_RETENTION?: string;
   }
   interface GlobalProps {
     mainModule: typeof import("./worker");

@@ -4,6 +4,8 @@
 
 /** The HTTP API as a fetch handler, to mount under a path of your Worker. */
 export { dumpApi, type DumpApiOptions } from "./api/router";
+/** Starts the runs of scheduled backups that are due: call it from your Worker's scheduled() handler. */
+export { runDueSchedules } from "./services/schedules";
 /** Makes a Durable Object class dumpable: `class Notes extends withSqlDump(DurableObject)<Env> {}`. */
 export { withSqlDump, SQL_DUMP_METHODS, type SqlDumpMethods } from "./durable-objects/sql-dump";
 /** The service's own database class (?database=); optional in a Worker that dumps its own classes. */
@@ -14,6 +16,8 @@ export { FileStore } from "./durable-objects/file-store";
 /** One Workflow instance per dump and per restore. */
 export { DumpWorkflow, type DumpParams } from "./workflows/dump-workflow";
 export { RestoreWorkflow, type RestoreParams } from "./workflows/restore-workflow";
+/** One instance per run of a scheduled backup (/export/schedules). */
+export { ScheduleWorkflow } from "./workflows/schedule-workflow";
 /** One instance per dump that reads a snapshot: removes the snapshot if the dump's instance stops without doing so. */
 export { SnapshotWatchdog } from "./workflows/snapshot-watchdog";
 

@@ -15,7 +15,7 @@ import { runSync } from "../shared/query-program";
 import { applyStatements, beginRestore, endRestore, userObjectCount, type ExclusiveAccess } from "../shared/restore-apply";
 import type { ApplyOutcome, BeginOutcome, RestoreBatch, RestoreMode } from "../shared/restore-record";
 import { holdsData, isBlank } from "../shared/instance-state";
-import { advanceSnapshotTo, checkSnapshotSchema, endSnapshot, snapshotHeldBytes, snapshotRows } from "../shared/snapshot";
+import { advanceSnapshotTo, endSnapshot, readSnapshotChunk, snapshotHeldBytes } from "../shared/snapshot";
 import type { TableChoice } from "../shared/table-selection";
 import type { ChunkRequest, ChunkResult, KeyCursor } from "../shared/types";
 
@@ -94,8 +94,7 @@ export function withSqlDump<Base extends DurableObjectClass>(base: Base): Base &
     sqlDumpReadChunk(request: ChunkRequest): ChunkResult {
       const { snapshot } = request;
       if (!snapshot) return runSync(this.ctx.storage.sql, readChunk(request));
-      const table = checkSnapshotSchema(this.ctx.storage, snapshot.id, snapshot.tableIndex);
-      return runSync(this.ctx.storage.sql, readChunk(request, snapshotRows(request.table, table)));
+      return runSync(this.ctx.storage.sql, readSnapshotChunk(request, snapshot, true));
     }
 
     /** Called first by each chunk step of a snapshot dump; answers the bytes the snapshot holds. */

@@ -29,7 +29,7 @@ export async function showJob(env: Env, kind: JobKind, id: string, origin: strin
 export async function listJobs(
   env: Env,
   kind: JobKind,
-  query: { database: DatabaseRequest | null; status?: JobStatus; limit: number; before?: ListPosition },
+  query: { database: DatabaseRequest | null; status?: JobStatus; schedule?: string; limit: number; before?: ListPosition },
   origin: string,
 ): Promise<{ jobs: object[]; next: ListPosition | null }> {
   const database = query.database ? (await resolveDatabase(env, query.database, "list")).database : undefined;

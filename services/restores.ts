@@ -44,7 +44,7 @@ export async function restoreFromDump(env: Env, request: RestoreRequest & { dump
   if (unusable) throw new ServiceError("conflict", `dump ${dumpId} cannot be read: ${unusable}`);
   const target = await readyTarget(env, request.database, request.options.mode);
   const source: RestoreSource = { kind: "dump", dumpId, storage: dump.storage };
-  return start(env, request, target, newId(), source, dump.options.compression === "gzip", dump.size);
+  return start(env, request, target, newId(), source, dump.options.compression === "gzip", dump.size, dump.sha256 ?? null);
 }
 
 /**
@@ -94,6 +94,7 @@ async function start(
   source: RestoreSource,
   compressed: boolean,
   fileBytes: number,
+  sha256: string | null = null,
 ) {
   const { options } = request;
   const target = sourceRef ? { sourceRef } : {};
@@ -115,7 +116,7 @@ async function start(
     failedStatement: null,
     callback: pendingCallback(options.callbackUrl),
   };
-  await startJob(env, "restore", record, { restoreId, database, ...target, source, compressed, fileBytes, options, statusUrl });
+  await startJob(env, "restore", record, { restoreId, database, ...target, source, compressed, fileBytes, sha256, options, statusUrl });
   return {
     message: "Database restore started",
     restoreId,

@@ -50,6 +50,7 @@ export function liveRows(table: TablePlan): RowSource {
 export function* readChunk(request: ChunkRequest, source: RowSource = liveRows(request.table)): QueryProgram<ChunkResult> {
   const { table, after, maxRows, maxBytes } = request;
   const query = source.chunkSelect(after, maxRows);
+  const valueWidth = insertColumns(table).length;
   const prefix = insertPrefix(table);
   const parts: string[] = [];
   let bytes = 0;
@@ -58,7 +59,7 @@ export function* readChunk(request: ChunkRequest, source: RowSource = liveRows(r
   let stoppedEarly = false;
   for (const raw of yield* select(query.sql, ...query.params)) {
     const key = yield* exactKey(table, source, lastKey, raw.slice(0, query.keyWidth) as KeyCursor);
-    const literals = yield* exactLiterals(table, source, key, raw.slice(query.keyWidth));
+    const literals = yield* exactLiterals(table, source, key, raw.slice(query.keyWidth, query.keyWidth + valueWidth));
     const text = rowStatements(table, prefix, literals, key);
     parts.push(text);
     bytes += text.length;

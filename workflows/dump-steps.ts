@@ -213,7 +213,7 @@ export async function finalizeDump(
   const objects = dataOnly ? plan.objects.filter((o) => o.type === "trigger") : plan.objects;
   const header = encoding.sqlBytes === 0 ? dumpPreamble(plan.objects, dataOnly) : "";
   const footer = encodeEnd(header + dumpFooter(sequences, rebuild, objects), compression, encoding);
-  const file = await finishFile(dumpFileClient(env, params), cursor, footer, parts, context.uploadId);
+  const file = await finishFile(dumpFileClient(env, params), cursor, footer.bytes, parts, context.uploadId);
   // Nothing reads the snapshot after this; ending it again on a retry drops nothing.
   if (context.snapshot) await openDatabase(env, params).sqlDumpEndSnapshot(context.snapshot.id);
   const completedAt = new Date();
@@ -221,9 +221,10 @@ export async function finalizeDump(
     ...(context.snapshot ? { snapshot: snapshotState(context.snapshot, 0, completedAt.toISOString()) } : {}),
     phase: "completed",
     completedAt: completedAt.toISOString(),
-    expiresAt: new Date(completedAt.getTime() + retentionFor(params.options.retention, config)).toISOString(),
+    expiresAt: new Date(completedAt.getTime() + retentionFor(params.options.retention, config, Boolean(params.schedule))).toISOString(),
     size: file.size,
     etag: file.etag,
+    sha256: footer.sha256,
     progress: {
       currentTable: null,
       processedTables: plan.tables.length,
@@ -233,7 +234,7 @@ export async function finalizeDump(
       percent: 100,
     },
   });
-  return file;
+  return { ...file, sha256: footer.sha256 };
 }
 
 /** Deletes a dump's file, finished or not (an open R2 upload is aborted). */
@@ -259,6 +260,10 @@ export interface DumpCallbackPayload {
   downloadUrl: string;
   statusUrl: string;
   size: number | null;
+  /** Hex SHA-256 of the file as served. */
+  sha256: string | null;
+  /** The schedule that started the dump, or null. */
+  schedule: string | null;
   rows: number;
   tables: number;
   startedAt: string | null;
@@ -280,6 +285,8 @@ export function dumpCallbackPayload(record: DumpRecord, status: "completed" | "f
     downloadUrl: params.downloadUrl,
     statusUrl: params.statusUrl,
     size: record.size,
+    sha256: record.sha256 ?? null,
+    schedule: record.schedule ?? null,
     rows: record.progress.rowsDumped,
     tables: record.progress.totalTables,
     ...jobTimes(record),

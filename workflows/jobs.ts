@@ -124,7 +124,7 @@ export interface ListedJob<K extends JobKind> extends JobState {
 export async function pageOfJobs<K extends JobKind>(
   env: Env,
   kind: K,
-  query: { database?: string; status?: JobStatus; limit: number; before?: ListPosition },
+  query: { database?: string; status?: JobStatus; schedule?: string; limit: number; before?: ListPosition },
 ): Promise<{ jobs: ListedJob<K>[]; next: ListPosition | null }> {
   const records = jobRecords(env, kind);
   const jobs: ListedJob<K>[] = [];
@@ -132,7 +132,7 @@ export async function pageOfJobs<K extends JobKind>(
   // A status is derived, not stored, so filtering by it scans pages until the page is full.
   for (let scans = 0; jobs.length < query.limit && scans < LIST_MAX_SCANS; scans++) {
     const wanted = query.limit - jobs.length;
-    const page = await records.list({ database: query.database, limit: wanted, before });
+    const page = await records.list({ database: query.database, schedule: query.schedule, limit: wanted, before });
     const listed = await Promise.all(page.map(async (record) => ({ record, ...(await currentStatus(env, kind, record)) })));
     jobs.push(...(query.status ? listed.filter((job) => job.status === query.status) : listed));
     const last = page.at(-1);
