@@ -6,7 +6,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { appendFileSync, cpSync, mkdirSync, readFileSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ApiClient } from "../../scripts/lib/api-client.mjs";
 import { compareDatabases, fileSide, formatMismatches } from "../../scripts/lib/compare.mjs";
 import { querySql, restoreDump } from "../../scripts/lib/sqlite-cli.mjs";
@@ -41,6 +41,11 @@ beforeAll(async () => {
   admin = new ApiClient(`${worker.url}/admin`);
 }, 240_000);
 
+// A failed case shows what the app's wrangler printed last (a restart, a crash of workerd).
+afterEach(({ task }) => {
+  if (task.result?.state === "fail") console.error(`--- last lines of the app's wrangler ---\n${worker?.output().join("\n")}`);
+});
+
 afterAll(async () => {
   await worker?.stop();
   work.remove();
@@ -60,7 +65,10 @@ async function appJson<T>(method: string, path: string, body?: unknown): Promise
 
 /** Dumps the database the query names and restores the file with sqlite3; returns the dump id and the database file. */
 async function dumpToFile(where: string, file: string): Promise<{ dumpId: string; db: string; sql: string }> {
-  const started = await admin.json("POST", `/export/dump?${where}`, { breathingMs: 0 });
+  // Without a snapshot: with one, about one run in three ended with workerd's "V8 fatal error … Missing
+  // deoptimization information" during the first chunk step (README, Known limits); snapshot dumps
+  // are tested in test/e2e/snapshot.test.ts.
+  const started = await admin.json("POST", `/export/dump?${where}`, { breathingMs: 0, snapshot: false });
   const status = await admin.waitForDump(started.dumpId, { timeoutMs: 120_000 });
   expect(status.status, `dump of ${where}: ${status.error}`).toBe("completed");
   const { path } = await admin.downloadDump(started.dumpId, work.dir);
