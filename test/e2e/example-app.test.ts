@@ -97,6 +97,17 @@ async function waitForRestore(started: { restoreId: string }) {
   expect(status.status, `restore ${started.restoreId}: ${status.error}`).toBe("completed");
 }
 
+/** Uploads a SQL file into the database the query names (mode replace) and waits for the restore. */
+async function restoreFile(where: string, file: string): Promise<void> {
+  const response = await admin.fetch(`/import/dump?${where}&mode=replace&breathingMs=0`, {
+    method: "POST",
+    headers: { "Content-Type": "application/sql" },
+    body: readFileSync(file),
+  });
+  expect(response.status).toBe(202);
+  await waitForRestore(((await response.json()) as { result: { restoreId: string } }).result);
+}
+
 async function expectSameFiles(expected: string, actual: string) {
   const result = await compareDatabases(fileSide(expected), fileSide(actual));
   expect(formatMismatches(result)).toBe("");
@@ -163,13 +174,7 @@ describe("the example app", () => {
       env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
     });
     await afterPause();
-    const upload = await admin.fetch("/import/dump?source=notes&name=from-d1-export&mode=replace&breathingMs=0", {
-      method: "POST",
-      headers: { "Content-Type": "application/sql" },
-      body: readFileSync(exported),
-    });
-    expect(upload.status).toBe(202);
-    await waitForRestore(((await upload.json()) as { result: { restoreId: string } }).result);
+    await restoreFile("source=notes&name=from-d1-export", exported);
     // D1's export itself rounds integers beyond 2^53, so the reference is sqlite3's reading of the same file.
     const fromExport = join(work.dir, "d1-export-sqlite3.db");
     await restoreDump(exported, fromExport);
@@ -178,13 +183,7 @@ describe("the example app", () => {
     expect(await querySql(restored.db, "SELECT name FROM tenants ORDER BY name")).toEqual([{ name: "acme" }, { name: "globex" }]);
 
     // The same file into the second D1 database: its tables were created parents first, so D1 takes it.
-    const intoD1 = await admin.fetch("/import/dump?source=app-db-copy&mode=replace&breathingMs=0", {
-      method: "POST",
-      headers: { "Content-Type": "application/sql" },
-      body: readFileSync(exported),
-    });
-    expect(intoD1.status).toBe(202);
-    await waitForRestore(((await intoD1.json()) as { result: { restoreId: string } }).result);
+    await restoreFile("source=app-db-copy", exported);
     await expectSameFiles(fromExport, (await dumpToFile("source=app-db-copy", "d1-export-in-d1.db")).db);
   });
 });
