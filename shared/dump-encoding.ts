@@ -1,4 +1,4 @@
-// Turns the SQL text of each step into the bytes of the file: plain UTF-8, or one gzip member.
+// Turns the SQL of each step into the bytes of the file: plain UTF-8, or one gzip member.
 
 import { GZIP_HEADER, concatBytes, crc32, deflateSegment, gzipTrailer } from "./gzip-member";
 
@@ -14,12 +14,13 @@ export const START_ENCODING: EncodingState = { sqlBytes: 0, crc: 0 };
 
 const encoder = new TextEncoder();
 
+/** `text` is the SQL as a string or already as UTF-8 (a chunk read may return bytes built by SQLite). */
 export function encodeSegment(
-  text: string,
+  text: string | Uint8Array,
   compression: Compression,
   state: EncodingState,
 ): { bytes: Uint8Array; state: EncodingState } {
-  const sql = encoder.encode(text);
+  const sql = typeof text === "string" ? encoder.encode(text) : text;
   const next = { sqlBytes: state.sqlBytes + sql.length, crc: compression === "gzip" ? crc32(sql, state.crc) : 0 };
   if (compression === "none") return { bytes: sql, state: next };
   const body = sql.length ? deflateSegment(sql) : new Uint8Array(0);
@@ -28,7 +29,7 @@ export function encodeSegment(
 }
 
 /** The last bytes of the file: `text`, then for gzip the end of the member. */
-export function encodeEnd(text: string, compression: Compression, state: EncodingState): Uint8Array {
+export function encodeEnd(text: string | Uint8Array, compression: Compression, state: EncodingState): Uint8Array {
   const { bytes, state: next } = encodeSegment(text, compression, state);
   return compression === "gzip" ? concatBytes([bytes, gzipTrailer(next.crc, next.sqlBytes)]) : bytes;
 }

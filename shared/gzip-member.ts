@@ -1,18 +1,27 @@
 // A gzip file written a segment at a time by separate Workflow steps, as ONE gzip member.
-// workerd's DecompressionStream rejects concatenated members, so each step deflates its bytes as
-// raw deflate ending on a full flush (byte aligned, not final, no reference to earlier segments);
-// the file ends with an empty final block and the trailer (CRC-32 and length of all the SQL).
+// workerd's DecompressionStream rejects concatenated members, so each segment is raw deflate ending
+// on a sync flush (byte aligned, not final, no reference to earlier segments: every segment starts a
+// new deflate stream); the file ends with an empty final block and the trailer (CRC-32 and length
+// of all the SQL). workerd's CompressionStream cannot end a segment without a final block, hence pako.
 
-import { Deflate, Z_FULL_FLUSH } from "pako";
+import { Deflate, Z_SYNC_FLUSH } from "pako";
 
 /** ID1 ID2, CM=deflate, no flags, no mtime, XFL=0, OS=unknown. */
 export const GZIP_HEADER = Uint8Array.of(0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff);
 /** A final fixed-Huffman block holding only end-of-block. */
 const FINAL_EMPTY_BLOCK = Uint8Array.of(0x03, 0x00);
 
-export function deflateSegment(data: Uint8Array, level: 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 = 6): Uint8Array {
+/**
+ * Level 1 deflates a dump about 1.5 times as fast as level 6 (pako, 256 KB segments: 41 against
+ * 28 MB/s) for a file 3-7% larger (measured on the benchmark's rows and on Chinook).
+ */
+export const DEFLATE_LEVEL = 1;
+
+export type DeflateLevel = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
+
+export function deflateSegment(data: Uint8Array, level: DeflateLevel = DEFLATE_LEVEL): Uint8Array {
   const deflate = new Deflate({ raw: true, level });
-  deflate.push(data, Z_FULL_FLUSH);
+  deflate.push(data, Z_SYNC_FLUSH);
   if (deflate.err) throw new Error(`deflate failed: ${deflate.msg}`);
   return concatBytes(deflate.chunks as Uint8Array[]);
 }
@@ -38,6 +47,7 @@ const CRC_TABLE = (() => {
 
 /** CRC-32 (as in gzip) of `data`, continuing from the CRC of the bytes before it. */
 export function crc32(data: Uint8Array, previous = 0): number {
+  if (data.length === 0) return previous;
   let crc = (previous ^ 0xffffffff) >>> 0;
   for (let i = 0; i < data.length; i++) crc = CRC_TABLE[(crc ^ data[i]) & 0xff] ^ (crc >>> 8);
   return (crc ^ 0xffffffff) >>> 0;
