@@ -17,6 +17,11 @@ import { dumpFile } from "../storage/files";
 import { jobRecords } from "../storage/job-records";
 import type { DumpParams } from "./dump-workflow";
 
+/**
+ * Reads follow each other for this long before the step lets other requests in. A timer per read
+ * (about 2 ms each locally) cost a quarter of a dump's time; 20 ms keeps the point query's p99 low.
+ */
+const YIELD_EVERY_MS = 20;
 /** A chunk step stops reading after this long even below its byte target. */
 const STEP_TIME_BUDGET_MS = 15_000;
 
@@ -106,6 +111,7 @@ export async function dumpChunk(context: DumpContext, input: ChunkStepInput): Pr
   const target = stepTargetBytes(config.stepTargetBytes, config.partSizeBytes, carried);
   const started = Date.now();
   let readMs = 0;
+  let lastYield = started;
   while (!done && bytes < target && Date.now() - started < STEP_TIME_BUDGET_MS) {
     const readStarted = Date.now();
     const read = await database.readChunk({ table, after, maxRows: readRows, maxBytes: READ_LIMITS.targetBytes });
@@ -118,7 +124,10 @@ export async function dumpChunk(context: DumpContext, input: ChunkStepInput): Pr
     reads += 1;
     readRows = nextReadRows(readRows, { rows: read.rows, bytes: read.bytes, ms, stoppedEarly: !read.done && read.rows < readRows });
     await emit(read.sql);
-    await yieldToEventLoop();
+    if (Date.now() - lastYield >= YIELD_EVERY_MS) {
+      await yieldToEventLoop();
+      lastYield = Date.now();
+    }
   }
   const closeStarted = Date.now();
   const written = await writer.close();
