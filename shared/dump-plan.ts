@@ -91,7 +91,9 @@ export function* tablePlan(name: string, createSql: string, listed: ListedTable)
 function* estimateRows(table: TablePlan): QueryProgram<Pick<TablePlan, "estimatedRows" | "minRowid" | "maxRowid">> {
   const from = `FROM ${quoteIdentifier(table.name)}`;
   if (table.key.kind === "rowid" && !table.virtual) {
-    const [lo, hi] = yield* selectOne<[number | null, number | null]>(`SELECT min(rowid), max(rowid) ${from}`);
+    // One subquery each: SQLite answers min() or max() from the b-tree's ends only when it is alone in
+    // its query; together they scan the whole table (115 ms per 100 MB, in one synchronous call).
+    const [lo, hi] = yield* selectOne<[number | null, number | null]>(`SELECT (SELECT min(rowid) ${from}), (SELECT max(rowid) ${from})`);
     if (lo === null || hi === null) return { estimatedRows: 0 };
     return { minRowid: lo, maxRowid: hi, estimatedRows: hi - lo + 1 };
   }
