@@ -16,6 +16,7 @@ import {
 } from "./dump-sql";
 import { select, selectOne, type QueryProgram } from "./query-program";
 import { realLiteral } from "./real-literal";
+import { readRowBatch, type RowSource } from "./row-batch";
 import type { SqlValue } from "./sql-handle";
 import { LARGE_VALUE_BYTES, quoteIdentifier } from "./sql-text";
 import type { ChunkRequest, ChunkResult, KeyCursor, TablePlan } from "./types";
@@ -26,10 +27,24 @@ import type { ChunkRequest, ChunkResult, KeyCursor, TablePlan } from "./types";
  */
 const REPLACEMENT_CHARACTER = "\uFFFD";
 
-/** The next rows of a table after `after`, as INSERT statements, up to `maxRows` rows or `maxBytes` of text. */
+const encoder = new TextEncoder();
+
+/**
+ * The next rows of a table after `after`, as INSERT statements (UTF-8), up to `maxRows` rows. SQLite
+ * writes the text of the whole read (row-batch.ts); a read it cannot write exactly goes cell by cell,
+ * up to `maxBytes` of text. Both read the rows of the same query.
+ */
 export function* readChunk(request: ChunkRequest): QueryProgram<ChunkResult> {
-  const { table, after, maxRows, maxBytes } = request;
+  const { table, after, maxRows } = request;
   const query = chunkSelect(table, after, maxRows);
+  const batch = yield* readRowBatch(table, query, after, maxRows);
+  if (batch) return { sql: batch.sql, rows: batch.rows, bytes: batch.sql.length, lastKey: batch.lastKey, done: batch.rows < maxRows };
+  return yield* readCells(request, query);
+}
+
+/** readChunk() with one literal per cell, written in JavaScript, over the rows `query` selects. */
+export function* readCells(request: ChunkRequest, query: RowSource): QueryProgram<ChunkResult> {
+  const { table, after, maxRows, maxBytes } = request;
   const prefix = insertPrefix(table);
   const parts: string[] = [];
   let bytes = 0;
@@ -49,7 +64,8 @@ export function* readChunk(request: ChunkRequest): QueryProgram<ChunkResult> {
       break;
     }
   }
-  return { sql: parts.join(""), rows, bytes, lastKey, done: !stoppedEarly && rows < maxRows };
+  const sql = encoder.encode(parts.join(""));
+  return { sql, rows, bytes: sql.length, lastKey, done: !stoppedEarly && rows < maxRows };
 }
 
 /**

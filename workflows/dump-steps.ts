@@ -88,8 +88,8 @@ export async function dumpChunk(context: DumpContext, input: ChunkStepInput): Pr
   let encoding = input.encoding;
   let writeMs = 0;
   // Each read is written at once, so uploads run while the next rows are read.
-  const emit = async (text: string) => {
-    if (text === "") return;
+  const emit = async (text: string | Uint8Array) => {
+    if (text.length === 0) return;
     const writeStarted = Date.now();
     const encoded = encodeSegment(text, compression, encoding);
     encoding = encoded.state;
