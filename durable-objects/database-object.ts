@@ -5,12 +5,14 @@ import { DurableObject } from "cloudflare:workers";
 import { dumpPlan, sequences, tableAndViewNames } from "../shared/dump-plan";
 import { readChunk } from "../shared/dump-read";
 import type { SequenceRow } from "../shared/dump-sql";
+import { forgetPlan, keepPlan, planPage, type PlannedDump } from "../shared/plan-pages";
 import { runSync } from "../shared/query-program";
 import { runStatement, runTransaction, type QueryOutcome, type QueryRow, type Statement } from "../shared/query";
 import { applyStatements, beginRestore, endRestore, userObjectCount, type ExclusiveAccess } from "../shared/restore-apply";
 import type { ApplyOutcome, BeginOutcome, RestoreBatch, RestoreMode } from "../shared/restore-record";
 import type { SqlDatabase } from "../shared/sql-handle";
-import type { ChunkRequest, ChunkResult, DumpPlan } from "../shared/types";
+import { selectTables, type TableChoice } from "../shared/table-selection";
+import type { ChunkRequest, ChunkResult } from "../shared/types";
 
 export type { QueryOutcome, QueryRow, SqlParam, Statement } from "../shared/query";
 
@@ -38,8 +40,18 @@ export class DatabaseObject extends DurableObject<Env> {
     return this.ctx.storage.sql.databaseSize;
   }
 
-  plan(database: string): DumpPlan {
-    return runSync(this.ctx.storage.sql, dumpPlan(database, this.ctx.storage.sql.databaseSize));
+  /** A dump's plan of the tables `choice` keeps; one too large for a step's result is kept here in pages. */
+  planDump(database: string, dumpId: string, choice: TableChoice): PlannedDump {
+    const plan = runSync(this.ctx.storage.sql, dumpPlan(database, this.ctx.storage.sql.databaseSize));
+    return keepPlan(this.database, dumpId, selectTables(plan, choice));
+  }
+
+  planPage(dumpId: string, page: number): string {
+    return planPage(this.database, dumpId, page);
+  }
+
+  forgetPlan(dumpId: string): number {
+    return forgetPlan(this.database, dumpId);
   }
 
   /** The next rows of a table as INSERT statements. Synchronous, so no other request interleaves. */

@@ -6,8 +6,9 @@ import { createTableStatement, dumpFooter, dumpPreamble, usesAutoincrement, type
 import { contentType, encodeEnd, encodeSegment, type EncodingState } from "../shared/dump-encoding";
 import type { DumpRecord } from "../shared/dump-record";
 import { yieldToEventLoop } from "../shared/event-loop";
+import { concatBytes } from "../shared/gzip-member";
 import { jobTimes } from "../shared/job-record";
-import { selectTables } from "../shared/table-selection";
+import type { PlannedDump } from "../shared/plan-pages";
 import { overallPercent, tableFraction } from "../shared/progress";
 import type { DumpOptions } from "../shared/schemas";
 import type { DumpPlan, KeyCursor } from "../shared/types";
@@ -22,8 +23,12 @@ import type { DumpParams } from "./dump-workflow";
  * (about 2 ms each locally) cost a quarter of a dump's time; 20 ms keeps the point query's p99 low.
  */
 const YIELD_EVERY_MS = 20;
+/** Texts shorter than this are gathered before they are encoded and written. */
+const MIN_SEGMENT_BYTES = 64 * 1024;
 /** A chunk step stops reading after this long even below its byte target. */
 const STEP_TIME_BUDGET_MS = 15_000;
+
+const encoder = new TextEncoder();
 
 export interface DumpContext {
   env: Env;
@@ -37,73 +42,104 @@ function dumpFileClient(env: Env, params: DumpParams): FileClient {
   return fileClient(env, dumpFile(params.dumpId, params.storage));
 }
 
-/** Plans the dump and starts its file. A retry starts another R2 upload; the record keeps the last one's id. */
-export async function planDump(env: Env, params: DumpParams): Promise<{ plan: DumpPlan; uploadId: string | null }> {
-  const plan = selectTables(await databaseObject(env, params.database).plan(params.database), params.options);
+/**
+ * Plans the dump and starts its file. A retry starts another R2 upload; the record keeps the last one's id.
+ * A plan too large for this step's result stays in the source database, in pages (readPlanPage).
+ */
+export async function planDump(env: Env, params: DumpParams): Promise<PlannedDump & { uploadId: string | null }> {
+  const planned = await databaseObject(env, params.database).planDump(params.database, params.dumpId, params.options);
+  const summary = "plan" in planned
+    ? { tables: planned.plan.tables.length, firstTable: planned.plan.tables[0]?.name ?? null, databaseSize: planned.plan.databaseSize }
+    : planned;
   const uploadId = await dumpFileClient(env, params).begin(contentType(params.options.compression));
   await jobRecords(env, "dump").update(params.dumpId, {
     uploadId,
     startedAt: new Date().toISOString(),
-    estimatedSize: plan.databaseSize,
+    estimatedSize: summary.databaseSize,
     progress: {
-      currentTable: plan.tables[0]?.name ?? null,
+      currentTable: summary.firstTable,
       processedTables: 0,
-      totalTables: plan.tables.length,
+      totalTables: summary.tables,
       rowsDumped: 0,
       bytesWritten: 0,
       percent: 0,
     },
   });
-  return { plan, uploadId };
+  return { ...planned, uploadId };
 }
 
-export interface ChunkStepInput {
+/** One page of a plan kept in the source database. */
+export async function readPlanPage(env: Env, params: DumpParams, page: number): Promise<string> {
+  return databaseObject(env, params.database).planPage(params.dumpId, page);
+}
+
+/** Lets the source database drop the pages of the plan once the Workflow holds them all. Safe to repeat. */
+export async function forgetPlanPages(env: Env, params: DumpParams): Promise<number> {
+  return databaseObject(env, params.database).forgetPlan(params.dumpId);
+}
+
+/** Where a dump's reading stands: the table, its next chunk, the last key written. */
+export interface DumpPosition {
   tableIndex: number;
   chunk: number;
   after: KeyCursor | null;
   readRows: number;
+}
+
+export const START_POSITION: DumpPosition = { tableIndex: 0, chunk: 1, after: null, readRows: 0 };
+
+export interface ChunkStepInput {
+  position: DumpPosition;
   sink: AppendCursor;
   encoding: EncodingState;
   rowsBefore: number;
 }
 
 export interface ChunkStepResult {
-  lastKey: KeyCursor | null;
-  done: boolean;
+  /** Where the next step starts; its tableIndex is the number of tables finished. */
+  position: DumpPosition;
   rows: number;
-  readRows: number;
   reads: number;
   sink: AppendCursor;
   encoding: EncodingState;
   parts: UploadedPart[];
 }
 
-/** Reads rows of one table until the step's byte target, writes them to the sink, records progress. */
+/**
+ * Reads rows from the position on until the step's byte target or time budget, writes them to the sink,
+ * records progress. A table that ends leaves the rest of the step to the next ones: small tables share a step.
+ */
 export async function dumpChunk(context: DumpContext, input: ChunkStepInput): Promise<ChunkStepResult> {
   const { env, params, plan, config } = context;
-  const table = plan.tables[input.tableIndex];
   const database = databaseObject(env, params.database);
   const { schemaOnly, dataOnly, compression } = params.options;
   const writer = await dumpFileClient(env, params).openWriter(input.sink, context.uploadId);
   let encoding = input.encoding;
   let writeMs = 0;
-  // Each read is written at once, so uploads run while the next rows are read.
-  const emit = async (text: string | Uint8Array) => {
-    if (text.length === 0) return;
+  // Reads are written as they come, so uploads run while the next rows are read; small texts (the
+  // CREATE TABLE and rows of small tables) are gathered first, so each encoded segment is not tiny.
+  const pending: Array<string | Uint8Array> = [];
+  let pendingLength = 0;
+  const flush = async () => {
+    if (pendingLength === 0) return;
     const writeStarted = Date.now();
-    const encoded = encodeSegment(text, compression, encoding);
+    const sql = pending.length === 1 ? pending[0] : concatBytes(pending.map((p) => (typeof p === "string" ? encoder.encode(p) : p)));
+    pending.length = 0;
+    pendingLength = 0;
+    const encoded = encodeSegment(sql, compression, encoding);
     encoding = encoded.state;
     await writer.write(encoded.bytes);
     writeMs += Date.now() - writeStarted;
   };
-  await emit(
-    (input.encoding.sqlBytes === 0 ? dumpPreamble(plan.objects, dataOnly) : "") +
-      (input.chunk === 1 && !dataOnly ? createTableStatement(table) : ""),
-  );
+  const emit = async (text: string | Uint8Array) => {
+    pending.push(text);
+    pendingLength += text.length;
+    if (pendingLength >= MIN_SEGMENT_BYTES) await flush();
+  };
+  if (input.encoding.sqlBytes === 0) await emit(dumpPreamble(plan.objects, dataOnly));
 
-  let after = input.after;
-  let readRows = input.readRows || READ_LIMITS.firstRows;
-  let done = table.content !== "rows" || schemaOnly;
+  let { tableIndex, chunk, after, readRows } = input.position;
+  const firstTable = tableIndex;
   let rows = 0;
   let bytes = 0;
   let reads = 0;
@@ -112,44 +148,62 @@ export async function dumpChunk(context: DumpContext, input: ChunkStepInput): Pr
   const started = Date.now();
   let readMs = 0;
   let lastYield = started;
-  while (!done && bytes < target && Date.now() - started < STEP_TIME_BUDGET_MS) {
-    const readStarted = Date.now();
-    const read = await database.readChunk({ table, after, maxRows: readRows, maxBytes: READ_LIMITS.targetBytes });
-    const ms = Date.now() - readStarted;
-    readMs += ms;
-    after = read.lastKey;
-    done = read.done;
-    rows += read.rows;
-    bytes += read.bytes;
-    reads += 1;
-    readRows = nextReadRows(readRows, { rows: read.rows, bytes: read.bytes, ms, stoppedEarly: !read.done && read.rows < readRows });
-    await emit(read.sql);
-    if (Date.now() - lastYield >= YIELD_EVERY_MS) {
-      await yieldToEventLoop();
-      lastYield = Date.now();
+  const hasTime = () => bytes < target && Date.now() - started < STEP_TIME_BUDGET_MS;
+  while (tableIndex < plan.tables.length && hasTime()) {
+    const table = plan.tables[tableIndex];
+    if (chunk === 1 && !dataOnly) {
+      const create = createTableStatement(table);
+      bytes += create.length;
+      await emit(create);
     }
+    let done = table.content !== "rows" || schemaOnly;
+    readRows ||= READ_LIMITS.firstRows;
+    while (!done && hasTime()) {
+      const readStarted = Date.now();
+      const read = await database.readChunk({ table, after, maxRows: readRows, maxBytes: READ_LIMITS.targetBytes });
+      const ms = Date.now() - readStarted;
+      readMs += ms;
+      after = read.lastKey;
+      done = read.done;
+      rows += read.rows;
+      bytes += read.bytes;
+      reads += 1;
+      readRows = nextReadRows(readRows, { rows: read.rows, bytes: read.bytes, ms, stoppedEarly: !read.done && read.rows < readRows });
+      await emit(read.sql);
+      if (Date.now() - lastYield >= YIELD_EVERY_MS) {
+        await yieldToEventLoop();
+        lastYield = Date.now();
+      }
+    }
+    if (!done) {
+      chunk += 1;
+      break;
+    }
+    ({ tableIndex, chunk, after, readRows } = { ...START_POSITION, tableIndex: tableIndex + 1 });
   }
+  await flush();
   const closeStarted = Date.now();
   const written = await writer.close();
   writeMs += Date.now() - closeStarted;
-  const processedTables = input.tableIndex + (done ? 1 : 0);
+  const position = { tableIndex, chunk, after, readRows };
+  const current = plan.tables[tableIndex];
   await jobRecords(env, "dump").update(params.dumpId, {
     progress: {
-      currentTable: done ? (plan.tables[input.tableIndex + 1]?.name ?? null) : table.name,
-      processedTables,
+      currentTable: current?.name ?? null,
+      processedTables: tableIndex,
       totalTables: plan.tables.length,
       rowsDumped: input.rowsBefore + rows,
       bytesWritten: written.cursor.bytesWritten,
-      // Once this table is done, the fraction applies to the next one, which has not started.
-      percent: overallPercent(plan.tables, processedTables, done ? 0 : tableFraction(table, after, false)),
+      percent: overallPercent(plan.tables, tableIndex, current ? tableFraction(current, after, false) : 0),
     },
   });
   console.log(
     JSON.stringify({
       event: "chunk",
       dumpId: params.dumpId,
-      table: table.name,
-      chunk: input.chunk,
+      table: plan.tables[firstTable]?.name ?? null,
+      tables: tableIndex - firstTable + (chunk > 1 ? 1 : 0),
+      chunk: input.position.chunk,
       rows,
       reads,
       readRows,
@@ -159,7 +213,7 @@ export async function dumpChunk(context: DumpContext, input: ChunkStepInput): Pr
       stepMs: Date.now() - started,
     }),
   );
-  return { lastKey: after, done, rows, readRows, reads, sink: written.cursor, encoding, parts: written.parts };
+  return { position, rows, reads, sink: written.cursor, encoding, parts: written.parts };
 }
 
 export async function finalizeDump(
