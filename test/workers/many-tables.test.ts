@@ -32,9 +32,10 @@ async function seedTenants(database: string): Promise<void> {
 
 /** Dumps the database; returns the file, the chunk steps taken and the plan step's results. */
 async function dumpTenants(database: string) {
-  const dumps = await watchInstances(env.DUMP_WORKFLOW, { disableSleeps: true });
+  // Sleeps stay on (breathing is 0 here): the retention sleep keeps the file for the download.
+  const dumps = await watchInstances(env.DUMP_WORKFLOW);
   try {
-    const { dumpId } = await startDump(database, { storage: "do" });
+    const { dumpId } = await startDump(database, { storage: "do", breathingMs: 0 });
     const instance = lastInstance(dumps);
     expect(await waitForFinish(instance, dumpId)).toBe("finalized");
     const planned = (await instance.waitForStepResult({ name: "plan" })) as PlannedDump;
