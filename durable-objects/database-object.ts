@@ -2,17 +2,19 @@
 // core in shared/: the query API, the dump's plan and chunk reads, and restores into it.
 
 import { DurableObject } from "cloudflare:workers";
-import { dumpPlan, sequences, tableAndViewNames } from "../shared/dump-plan";
+import { sequences, tableAndViewNames } from "../shared/dump-plan";
 import { readChunk } from "../shared/dump-read";
+import { startDump, type SnapshotSummary } from "../shared/dump-start";
 import type { SequenceRow } from "../shared/dump-sql";
 import { forgetPlan, keepPlan, planPage, type PlannedDump } from "../shared/plan-pages";
 import { runSync } from "../shared/query-program";
 import { runStatement, runTransaction, type QueryOutcome, type QueryRow, type Statement } from "../shared/query";
 import { applyStatements, beginRestore, endRestore, userObjectCount, type ExclusiveAccess } from "../shared/restore-apply";
 import type { ApplyOutcome, BeginOutcome, RestoreBatch, RestoreMode } from "../shared/restore-record";
+import { advanceSnapshotTo, checkSnapshotSchema, endSnapshot, snapshotHeldBytes, snapshotRows } from "../shared/snapshot";
 import type { SqlDatabase } from "../shared/sql-handle";
-import { selectTables, type TableChoice } from "../shared/table-selection";
-import type { ChunkRequest, ChunkResult } from "../shared/types";
+import type { TableChoice } from "../shared/table-selection";
+import type { ChunkRequest, ChunkResult, KeyCursor } from "../shared/types";
 
 export type { QueryOutcome, QueryRow, SqlParam, Statement } from "../shared/query";
 
@@ -40,10 +42,13 @@ export class DatabaseObject extends DurableObject<Env> {
     return this.ctx.storage.sql.databaseSize;
   }
 
-  /** A dump's plan of the tables `choice` keeps; one too large for a step's result is kept here in pages. */
-  planDump(database: string, dumpId: string, choice: TableChoice): PlannedDump {
-    const plan = runSync(this.ctx.storage.sql, dumpPlan(database, this.ctx.storage.sql.databaseSize));
-    return keepPlan(this.database, dumpId, selectTables(plan, choice));
+  /**
+   * The chosen tables' plan and, with a snapshot id, the snapshot of them, at one instant. A plan too
+   * large for a step's result is kept here in pages (planPage, forgetPlan).
+   */
+  startDump(database: string, dumpId: string, choice: TableChoice, snapshotId: string | null): PlannedDump & { snapshot: SnapshotSummary | null } {
+    const { plan, snapshot } = startDump(this.database, database, choice, snapshotId);
+    return { ...keepPlan(this.database, dumpId, plan), snapshot };
   }
 
   planPage(dumpId: string, page: number): string {
@@ -54,9 +59,26 @@ export class DatabaseObject extends DurableObject<Env> {
     return forgetPlan(this.database, dumpId);
   }
 
-  /** The next rows of a table as INSERT statements. Synchronous, so no other request interleaves. */
+  /**
+   * The next rows of a table as INSERT statements, from the snapshot when the request names one.
+   * Synchronous, so no other request interleaves.
+   */
   readChunk(request: ChunkRequest): ChunkResult {
-    return runSync(this.ctx.storage.sql, readChunk(request));
+    const { snapshot } = request;
+    if (!snapshot) return runSync(this.ctx.storage.sql, readChunk(request));
+    const table = checkSnapshotSchema(this.database, snapshot.id, snapshot.tableIndex);
+    return runSync(this.ctx.storage.sql, readChunk(request, snapshotRows(request.table, table)));
+  }
+
+  /** Called first by each chunk step of a snapshot dump; answers the bytes the snapshot holds. */
+  advanceSnapshot(snapshotId: string, tableIndex: number, after: KeyCursor | null): number {
+    advanceSnapshotTo(this.database, snapshotId, tableIndex, after);
+    return snapshotHeldBytes(this.database, snapshotId);
+  }
+
+  /** Drops the snapshot's tables and triggers; ending an ended snapshot does nothing. */
+  endSnapshot(snapshotId: string): number {
+    return endSnapshot(this.database, snapshotId);
   }
 
   /** Names a dump's tables/excludeTables options may use: user tables and views. */

@@ -50,6 +50,7 @@ export async function startDump(env: Env, request: { database: string; options: 
     error: null,
     callback: pendingCallback(options.callbackUrl),
     uploadId: null,
+    snapshot: null,
     expiresAt: null,
   };
   await startJob(env, "dump", record, { dumpId, database, storage, options, ...urls });
@@ -73,6 +74,7 @@ export function dumpView(record: DumpRecord, { status, error }: JobState, origin
     expiresAt: record.expiresAt,
     size: record.size,
     estimatedSize: record.estimatedSize,
+    snapshot: record.snapshot,
     ...dumpUrls(origin, record.dumpId),
     error,
     callback: record.callback,

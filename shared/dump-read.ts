@@ -7,7 +7,6 @@ import {
   insertColumns,
   insertPrefix,
   keyColumns,
-  keyMatch,
   largeValueLiteral,
   largeValueQueries,
   literalBytes,
@@ -16,7 +15,7 @@ import {
 } from "./dump-sql";
 import { select, selectOne, type QueryProgram } from "./query-program";
 import { realLiteral } from "./real-literal";
-import { readRowBatch, type RowSource } from "./row-batch";
+import { readRowBatch, type RowQuery } from "./row-batch";
 import type { SqlValue } from "./sql-handle";
 import { LARGE_VALUE_BYTES, quoteIdentifier } from "./sql-text";
 import type { ChunkRequest, ChunkResult, KeyCursor, TablePlan } from "./types";
@@ -27,6 +26,27 @@ import type { ChunkRequest, ChunkResult, KeyCursor, TablePlan } from "./types";
  */
 const REPLACEMENT_CHARACTER = "\uFFFD";
 
+/**
+ * Where a read finds a table's rows: the live table, or a snapshot's merge of it with saved rows
+ * (shared/snapshot.ts). Each gives the same columns, keys and order.
+ */
+export interface RowSource {
+  /** Key literals, then one literal per inserted column, of the rows after `after` in key order. */
+  chunkSelect(after: KeyCursor | null, limit: number): RowQuery;
+  /** `FROM … ORDER BY key` over the rows after `after`, each named by its columns. */
+  rowsAfter(after: KeyCursor | null): { from: string; params: number[] };
+  /** The type and length, and one piece as hex, of one value of the row with `key`. */
+  largeValueQueries(column: string, key: KeyCursor): { info: string; piece: string };
+}
+
+export function liveRows(table: TablePlan): RowSource {
+  return {
+    chunkSelect: (after, limit) => chunkSelect(table, after, limit),
+    rowsAfter: (after) => rowsAfter(table, after),
+    largeValueQueries: (column, key) => largeValueQueries(table, column, key),
+  };
+}
+
 const encoder = new TextEncoder();
 
 /**
@@ -34,16 +54,16 @@ const encoder = new TextEncoder();
  * writes the text of the whole read (row-batch.ts); a read it cannot write exactly goes cell by cell,
  * up to `maxBytes` of text. Both read the rows of the same query.
  */
-export function* readChunk(request: ChunkRequest): QueryProgram<ChunkResult> {
+export function* readChunk(request: ChunkRequest, source: RowSource = liveRows(request.table)): QueryProgram<ChunkResult> {
   const { table, after, maxRows } = request;
-  const query = chunkSelect(table, after, maxRows);
+  const query = source.chunkSelect(after, maxRows);
   const batch = yield* readRowBatch(table, query, after, maxRows);
   if (batch) return { sql: batch.sql, rows: batch.rows, bytes: batch.sql.length, lastKey: batch.lastKey, done: batch.rows < maxRows };
-  return yield* readCells(request, query);
+  return yield* readCells(request, source, query);
 }
 
-/** readChunk() with one literal per cell, written in JavaScript, over the rows `query` selects. */
-export function* readCells(request: ChunkRequest, query: RowSource): QueryProgram<ChunkResult> {
+/** readChunk() with one literal per cell, written in JavaScript, over the rows `query` (from `source`) selects. */
+export function* readCells(request: ChunkRequest, source: RowSource, query: RowQuery): QueryProgram<ChunkResult> {
   const { table, after, maxRows, maxBytes } = request;
   const prefix = insertPrefix(table);
   const parts: string[] = [];
@@ -52,8 +72,8 @@ export function* readCells(request: ChunkRequest, query: RowSource): QueryProgra
   let lastKey: KeyCursor | null = after;
   let stoppedEarly = false;
   for (const raw of yield* select(query.sql, ...query.params)) {
-    const key = yield* exactKey(table, lastKey, raw.slice(0, query.keyWidth) as KeyCursor);
-    const literals = yield* exactLiterals(table, key, raw.slice(query.keyWidth));
+    const key = yield* exactKey(table, source, lastKey, raw.slice(0, query.keyWidth) as KeyCursor);
+    const literals = yield* exactLiterals(table, source, key, raw.slice(query.keyWidth));
     const text = rowStatements(table, prefix, literals, key);
     parts.push(text);
     bytes += text.length;
@@ -72,35 +92,37 @@ export function* readCells(request: ChunkRequest, query: RowSource): QueryProgra
  * The literal of every inserted column: REALs are written here, values too large for quote() are
  * read in pieces, and text whose literal may have lost bytes is checked against its bytes.
  */
-function* exactLiterals(table: TablePlan, key: KeyCursor, values: SqlValue[]): QueryProgram<string[]> {
+function* exactLiterals(table: TablePlan, source: RowSource, key: KeyCursor, values: SqlValue[]): QueryProgram<string[]> {
   const columns = insertColumns(table);
   const literals: string[] = [];
-  const unsure: number[] = [];
   for (const [i, value] of values.entries()) {
-    if (value === null) literals.push(yield* readLargeValue(table, columns[i], key));
+    if (value === null) literals.push(yield* readLargeValue(source.largeValueQueries(columns[i], key)));
     else if (typeof value === "number") literals.push(realLiteral(value));
     else {
       const literal = value as string;
-      if (literal.includes(REPLACEMENT_CHARACTER)) unsure.push(i);
-      literals.push(literal);
+      // Rare (U+FFFD is rare in real text), so one query per such value.
+      if (!literal.includes(REPLACEMENT_CHARACTER)) literals.push(literal);
+      else {
+        const [hex] = yield* selectOne<[string]>(source.largeValueQueries(columns[i], key).piece, 1, MAX_VALUE_BYTES);
+        literals.push(exactText(literal, hex));
+      }
     }
   }
-  if (unsure.length === 0) return literals;
-  const where = `FROM ${quoteIdentifier(table.name)} WHERE ${keyMatch(table, key)}`;
-  const hexes = yield* selectOne<string[]>(`SELECT ${unsure.map((i) => hexOf(columns[i])).join(", ")} ${where}`);
-  unsure.forEach((i, j) => (literals[i] = exactText(literals[i], hexes[j])));
   return literals;
 }
+
+/** More than any SQLite value holds (SQLITE_MAX_LENGTH is at most 2^31 - 1): substr() of it is the whole value. */
+const MAX_VALUE_BYTES = 2 ** 31 - 1;
 
 /**
  * The row's key literals, exact. A text key that lost bytes cannot find its own row again, so its
  * bytes are read from the first row after the previous key: the same row, within one synchronous read.
  */
-function* exactKey(table: TablePlan, previous: KeyCursor | null, key: KeyCursor): QueryProgram<KeyCursor> {
+function* exactKey(table: TablePlan, source: RowSource, previous: KeyCursor | null, key: KeyCursor): QueryProgram<KeyCursor> {
   const unsure = key.flatMap((value, i) => (typeof value === "string" && value.includes(REPLACEMENT_CHARACTER) ? [i] : []));
   if (unsure.length === 0) return key;
   const columns = keyColumns(table);
-  const { from, params } = rowsAfter(table, previous);
+  const { from, params } = source.rowsAfter(previous);
   const hexes = yield* selectOne<string[]>(`SELECT ${unsure.map((i) => hexOf(columns[i])).join(", ")} ${from} LIMIT 1`, ...params);
   const exact = [...key];
   unsure.forEach((i, j) => (exact[i] = exactText(key[i] as string, hexes[j])));
@@ -117,8 +139,7 @@ function exactText(literal: string, hex: string): string {
 }
 
 /** The literal of a TEXT or BLOB too large for quote(), read as hex in pieces. */
-function* readLargeValue(table: TablePlan, column: string, key: KeyCursor): QueryProgram<string> {
-  const queries = largeValueQueries(table, column, key);
+function* readLargeValue(queries: { info: string; piece: string }): QueryProgram<string> {
   const [type, bytes] = yield* selectOne<[string, number]>(queries.info);
   let hex = "";
   for (let start = 1; start <= bytes; start += LARGE_VALUE_BYTES) {

@@ -22,6 +22,21 @@ export interface DumpRecord {
   /** The R2 multipart upload, so that a failed or cancelled dump can abort it. */
   uploadId: string | null;
   expiresAt: string | null;
+  /** The snapshot the dump reads, once taken; null for dumps without one. */
+  snapshot: DumpSnapshotState | null;
+}
+
+/** What the status shows of a dump's snapshot. */
+export interface DumpSnapshotState {
+  takenAt: string;
+  copiedTables: number;
+  trackedTables: number;
+  /** Tables not read as of the instant, in words. */
+  exceptions: string[];
+  /** About how many bytes of saved rows the snapshot holds in the source database now. */
+  heldBytes: number;
+  /** When its tables and triggers were dropped from the source database. */
+  endedAt: string | null;
 }
 
 export type DumpRecordPatch = Partial<Omit<DumpRecord, "dumpId" | "database" | "createdAt">>;

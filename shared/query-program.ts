@@ -36,10 +36,22 @@ export function* selectOne<R extends SqlValue[]>(sql: string, ...params: QueryPa
 
 /**
  * Runs a program to its end, each query on `sql` as it is yielded. Rows are handed over as a lazy
- * cursor, so a program that stops reading early does not make SQLite compute the rest.
+ * cursor; the rows a program leaves unread are stepped through at the end (see below), so that a
+ * LIMIT bounds that cost.
  */
 export function runSync<T>(sql: SqlHandle, program: QueryProgram<T>): T {
-  let step = program.next();
-  while (!step.done) step = program.next(sql.exec(step.value.sql, ...step.value.params).raw());
-  return step.value;
+  const cursors: Iterable<SqlValue[]>[] = [];
+  try {
+    let step = program.next();
+    while (!step.done) {
+      const rows = sql.exec(step.value.sql, ...step.value.params).raw();
+      cursors.push(rows);
+      step = program.next(rows);
+    }
+    return step.value;
+  } finally {
+    // A Durable Object's statement stays active until its cursor is read to the end (cursors have no
+    // close), even after this call returns; an active statement makes DROP TABLE fail with SQLITE_LOCKED.
+    for (const rows of cursors) for (const _ of rows);
+  }
 }

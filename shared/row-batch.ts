@@ -19,9 +19,9 @@ export const BATCH_TEXT_BYTES = 1_500_000;
 const MAX_REAL_LITERAL = 400;
 
 /** The query a batch wraps: its first `keyWidth` columns are the key, the rest one literal per inserted column. */
-export interface RowSource {
+export interface RowQuery {
   sql: string;
-  params: (string | number)[];
+  params: number[];
   keyWidth: number;
 }
 
@@ -48,7 +48,7 @@ const enum Part {
  * One statement over the rows `source` selects (at most `limit`): their INSERTs as one BLOB, their split REALs, and the
  * last key. The rows are materialized once, so every part reads the same rows in the same order.
  */
-export function rowBatchQuery(table: TablePlan, source: RowSource, limit: number): { sql: string; params: (string | number)[] } {
+export function rowBatchQuery(table: TablePlan, source: RowQuery, limit: number): { sql: string; params: number[] } {
   const values = insertColumns(table).map((_, i) => `v${i}`);
   const keys = Array.from({ length: source.keyWidth }, (_, i) => `k${i}`);
   const split = values.filter((_, i) => splitsReals(table, i));
@@ -89,7 +89,7 @@ export interface RowBatch {
  * over LARGE_VALUE_BYTES, a REAL where none is split out, a row longer than the batch allows, TEXT that
  * is not UTF-8, which the per-cell read checks against its bytes).
  */
-export function* readRowBatch(table: TablePlan, source: RowSource, after: KeyCursor | null, limit: number): QueryProgram<RowBatch | null> {
+export function* readRowBatch(table: TablePlan, source: RowQuery, after: KeyCursor | null, limit: number): QueryProgram<RowBatch | null> {
   const query = rowBatchQuery(table, source, limit);
   let text = new Uint8Array(0);
   let rows = 0;

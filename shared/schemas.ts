@@ -74,6 +74,8 @@ export const DUMP_OPTIONS = v.pipe(
     schemaOnly: v.optional(v.boolean(), false),
     dataOnly: v.optional(v.boolean(), false),
     compression: v.optional(v.picklist(["none", "gzip"], 'compression must be "none" or "gzip"'), "none"),
+    // false reads the live database chunk by chunk: no per-write cost, but no single instant either.
+    snapshot: v.optional(v.boolean(), true),
   }),
   v.check((options) => !(options.schemaOnly && options.dataOnly), "schemaOnly and dataOnly cannot both be true"),
 );

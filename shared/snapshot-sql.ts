@@ -298,17 +298,16 @@ function notSaved(table: SnapshotTable, keys: string[]): string {
 }
 
 /**
- * The snapshot's version of chunkSelect(): the rows of the instant with a key after `after`, in key order,
- * as key literals then one literal per inserted column. Live rows whose key is not saved, merged with the
- * saved rows; each side is limited first, so a read never scans more than 2 × limit rows.
+ * The snapshot's version of rowsAfter(): `FROM … ORDER BY key` over the rows of the instant with a key
+ * after `after`, each named by its columns. Live rows whose key is not saved, merged with the saved rows;
+ * each side is limited to `limit` first, so a read never scans more than 2 × limit rows.
  */
-export function snapshotChunkSelect(
+export function snapshotRowsAfter(
   plan: TablePlan,
   table: SnapshotTable,
   after: KeyCursor | null,
   limit: number,
-): { sql: string; params: number[]; keyWidth: number } {
-  if (table.method !== "copy-on-write" && table.method !== "copied") return chunkSelect(plan, after, limit);
+): { from: string; params: number[] } {
   const rows = Math.max(1, Math.floor(limit));
   const columns = mergedColumns(table, plan);
   const order = (keys: string[]) => collated(keys, table.collations).join(", ");
@@ -325,11 +324,29 @@ export function snapshotChunkSelect(
     `ORDER BY ${order(sideKeys)} LIMIT ${rows}`;
   // A copied table is read from its copy alone: live rows are newer than the instant.
   const source = table.method === "copied" ? saved : `SELECT * FROM (${live}) UNION ALL SELECT * FROM (${saved})`;
+  return { from: `FROM (${source}) AS m ORDER BY ${order(qualified("m", table.keyColumns))}`, params };
+}
+
+/** Whether the table's reads go through the snapshot's side table (else they read the live table). */
+export function readsSnapshot(table: SnapshotTable): boolean {
+  return table.method === "copy-on-write" || table.method === "copied";
+}
+
+/**
+ * The snapshot's version of chunkSelect(): the rows of the instant with a key after `after`, in key order,
+ * as key literals then one literal per inserted column.
+ */
+export function snapshotChunkSelect(
+  plan: TablePlan,
+  table: SnapshotTable,
+  after: KeyCursor | null,
+  limit: number,
+): { sql: string; params: number[]; keyWidth: number } {
+  if (!readsSnapshot(table)) return chunkSelect(plan, after, limit);
+  const rows = Math.max(1, Math.floor(limit));
+  const { from, params } = snapshotRowsAfter(plan, table, after, rows);
   const literals = [...table.keyColumns, ...insertColumns(plan)].map((c) => literalExpression(c));
-  const sql =
-    `SELECT ${literals.join(", ")} FROM (${source}) AS m ` +
-    `ORDER BY ${order(qualified("m", table.keyColumns))} LIMIT ${rows}`;
-  return { sql, params, keyWidth: table.keyColumns.length };
+  return { sql: `SELECT ${literals.join(", ")} ${from} LIMIT ${rows}`, params, keyWidth: table.keyColumns.length };
 }
 
 /** SQL literal of one key value, as keyMatch() in dump-sql writes it. */
@@ -346,7 +363,7 @@ export function snapshotLargeValueQueries(
   column: string,
   key: KeyCursor,
 ): { info: string; piece: string } {
-  if (table.method !== "copy-on-write" && table.method !== "copied") return largeValueQueries(plan, column, key);
+  if (!readsSnapshot(table)) return largeValueQueries(plan, column, key);
   const literals = key.map(keyLiteral);
   const sideKeys = qualified("x", table.sideKeyColumns);
   const saved =

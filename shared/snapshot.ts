@@ -4,6 +4,7 @@
 
 import type { SequenceRow } from "./dump-sql";
 import { sequences } from "./dump-plan";
+import { liveRows, type RowSource } from "./dump-read";
 import { runSync } from "./query-program";
 import type { SqlDatabase, SqlValue } from "./sql-handle";
 import { quoteIdentifier as q } from "./sql-text";
@@ -17,9 +18,13 @@ import {
   freshName,
   MAX_TABLE_COLUMNS,
   moveCursor,
+  readsSnapshot,
   sideColumns,
   SNAPSHOT_PREFIX,
+  snapshotChunkSelect,
+  snapshotLargeValueQueries,
   snapshotObjectPrefix,
+  snapshotRowsAfter,
   stateTableName,
   triggerName,
   triggerRoles,
@@ -400,6 +405,30 @@ export function advanceSnapshot(db: SqlDatabase, snapshotId: string, tableIndex:
   db.transactionSync(() => {
     for (const statement of moveCursor(table, state, after)) db.sql.exec(statement.sql, ...statement.params);
   });
+}
+
+/**
+ * What a chunk step calls first, before its reads: finishes the tables before `tableIndex` (their last
+ * chunks are in completed steps) and moves table `tableIndex`'s cursor to `after` (advanceSnapshot()).
+ */
+export function advanceSnapshotTo(db: SqlDatabase, snapshotId: string, tableIndex: number, after: KeyCursor | null): void {
+  checkId(snapshotId);
+  const state = stateTableName(snapshotId);
+  if (!objectExists(db, state)) throw new SnapshotError(`snapshot ${snapshotId} no longer exists (it was ended); retry the dump`);
+  const unfinished = db.sql.exec<{ t: number }>(`SELECT t FROM ${q(state)} WHERE t < ? AND done = 0 ORDER BY t`, tableIndex).toArray();
+  for (const { t } of unfinished) advanceSnapshot(db, snapshotId, t, "done");
+  advanceSnapshot(db, snapshotId, tableIndex, after);
+}
+
+/** Where a read of the snapshot finds table `plan`'s rows of the instant. */
+export function snapshotRows(plan: TablePlan, table: SnapshotTable): RowSource {
+  if (!readsSnapshot(table)) return liveRows(plan);
+  return {
+    chunkSelect: (after, limit) => snapshotChunkSelect(plan, table, after, limit),
+    // exactKey() reads the first of these rows: the same row the chunk select read, with its key's bytes.
+    rowsAfter: (after) => snapshotRowsAfter(plan, table, after, 1),
+    largeValueQueries: (column, key) => snapshotLargeValueQueries(plan, table, column, key),
+  };
 }
 
 // ---- ending and watching ----------------------------------------------------------------------

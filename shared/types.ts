@@ -53,6 +53,8 @@ export type KeyCursor = Array<string | number>;
 
 export interface ChunkRequest {
   table: TablePlan;
+  /** Read the table as of this snapshot (shared/snapshot.ts); `tableIndex` is the table's place in the plan. */
+  snapshot?: { id: string; tableIndex: number };
   after: KeyCursor | null;
   maxRows: number;
   maxBytes: number;

@@ -10,7 +10,7 @@ export function dumpRecord(dumpId: string, database: string, createdAt: string):
     database,
     phase: "started",
     storage: "do",
-    options: { storage: "auto", deleteAfterDownload: false, schemaOnly: false, dataOnly: false, compression: "none" },
+    options: { storage: "auto", deleteAfterDownload: false, schemaOnly: false, dataOnly: false, compression: "none", snapshot: true },
     createdAt,
     startedAt: null,
     completedAt: null,
@@ -21,6 +21,7 @@ export function dumpRecord(dumpId: string, database: string, createdAt: string):
     error: null,
     callback: null,
     uploadId: null,
+    snapshot: null,
     expiresAt: null,
   };
 }

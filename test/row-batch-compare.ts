@@ -1,13 +1,11 @@
 // Pages through a table twice, with the row batch (shared/row-batch.ts) and with the per-cell read, over
 // the same row source, as readChunk() would. Shared by the unit (sql.js) and workers (Durable Object) projects.
 
-import { readCells } from "../shared/dump-read";
+import { readCells, type RowSource } from "../shared/dump-read";
 import { runSync } from "../shared/query-program";
-import { readRowBatch, type RowSource } from "../shared/row-batch";
+import { readRowBatch } from "../shared/row-batch";
 import type { SqlHandle } from "../shared/sql-handle";
 import type { ChunkResult, KeyCursor, TablePlan } from "../shared/types";
-
-export type Select = (after: KeyCursor | null, limit: number) => RowSource;
 
 export interface Comparison {
   pages: number;
@@ -19,13 +17,13 @@ export interface Comparison {
 
 const decoder = new TextDecoder();
 
-export function compareReads(sql: SqlHandle, table: TablePlan, limit: number, select: Select): Comparison {
+export function compareReads(sql: SqlHandle, table: TablePlan, limit: number, source: RowSource): Comparison {
   const result: Comparison = { pages: 0, declined: 0, mismatches: [] };
   let after: KeyCursor | null = null;
   for (;;) {
-    const source = select(after, limit);
-    const cells: ChunkResult = runSync(sql, readCells({ table, after, maxRows: limit, maxBytes: Infinity }, source));
-    const batch = runSync(sql, readRowBatch(table, source, after, limit));
+    const query = source.chunkSelect(after, limit);
+    const cells: ChunkResult = runSync(sql, readCells({ table, after, maxRows: limit, maxBytes: Infinity }, source, query));
+    const batch = runSync(sql, readRowBatch(table, query, after, limit));
     result.pages++;
     if (!batch) result.declined++;
     else if (decoder.decode(batch.sql) !== decoder.decode(cells.sql) || JSON.stringify(batch.lastKey) !== JSON.stringify(cells.lastKey)) {

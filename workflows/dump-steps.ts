@@ -4,13 +4,15 @@ import { READ_LIMITS, nextReadRows, stepTargetBytes } from "../shared/chunk-size
 import { retentionFor, type DumpConfig } from "../shared/config";
 import { createTableStatement, dumpFooter, dumpPreamble, usesAutoincrement, type SequenceSection } from "../shared/dump-sql";
 import { contentType, encodeEnd, encodeSegment, type EncodingState } from "../shared/dump-encoding";
-import type { DumpRecord } from "../shared/dump-record";
+import type { DumpRecord, DumpSnapshotState } from "../shared/dump-record";
+import type { SnapshotSummary } from "../shared/dump-start";
 import { yieldToEventLoop } from "../shared/event-loop";
 import { concatBytes } from "../shared/gzip-member";
 import { jobTimes } from "../shared/job-record";
 import type { PlannedDump } from "../shared/plan-pages";
 import { overallPercent, tableFraction } from "../shared/progress";
 import type { DumpOptions } from "../shared/schemas";
+import { snapshotIdForDump } from "../shared/snapshot";
 import type { DumpPlan, KeyCursor } from "../shared/types";
 import { databaseObject } from "../storage/bindings";
 import { deleteFile, fileClient, finishFile, type AppendCursor, type FileClient, type UploadedPart } from "../storage/file-store";
@@ -36,24 +38,39 @@ export interface DumpContext {
   plan: DumpPlan;
   uploadId: string | null;
   config: DumpConfig;
+  snapshot: SnapshotSummary | null;
 }
 
 function dumpFileClient(env: Env, params: DumpParams): FileClient {
   return fileClient(env, dumpFile(params.dumpId, params.storage));
 }
 
+/** Whether the dump reads a snapshot: by default, unless it writes no rows. */
+export function takesSnapshot(options: DumpOptions): boolean {
+  return options.snapshot !== false && !options.schemaOnly;
+}
+
+function snapshotState(snapshot: SnapshotSummary, heldBytes: number, endedAt: string | null = null): DumpSnapshotState {
+  const { takenAt, copiedTables, trackedTables, exceptions } = snapshot;
+  return { takenAt, copiedTables, trackedTables, exceptions, heldBytes, endedAt };
+}
+
 /**
- * Plans the dump and starts its file. A retry starts another R2 upload; the record keeps the last one's id.
+ * Plans the dump, takes its snapshot and starts its file. A retry takes the snapshot again (replacing the
+ * first, so the instant is the retry's) and starts another R2 upload; the record keeps the last one's id.
  * A plan too large for this step's result stays in the source database, in pages (readPlanPage).
  */
-export async function planDump(env: Env, params: DumpParams): Promise<PlannedDump & { uploadId: string | null }> {
-  const planned = await databaseObject(env, params.database).planDump(params.database, params.dumpId, params.options);
+export async function planDump(env: Env, params: DumpParams): Promise<PlannedDump & { uploadId: string | null; snapshot: SnapshotSummary | null }> {
+  const snapshotId = takesSnapshot(params.options) ? snapshotIdForDump(params.dumpId) : null;
+  const planned = await databaseObject(env, params.database).startDump(params.database, params.dumpId, params.options, snapshotId);
+  const { snapshot } = planned;
   const summary = "plan" in planned
     ? { tables: planned.plan.tables.length, firstTable: planned.plan.tables[0]?.name ?? null, databaseSize: planned.plan.databaseSize }
     : planned;
   const uploadId = await dumpFileClient(env, params).begin(contentType(params.options.compression));
   await jobRecords(env, "dump").update(params.dumpId, {
     uploadId,
+    snapshot: snapshot && snapshotState(snapshot, 0),
     startedAt: new Date().toISOString(),
     estimatedSize: summary.databaseSize,
     progress: {
@@ -113,6 +130,10 @@ export async function dumpChunk(context: DumpContext, input: ChunkStepInput): Pr
   const { env, params, plan, config } = context;
   const database = databaseObject(env, params.database);
   const { schemaOnly, dataOnly, compression } = params.options;
+  // The previous step has completed, so the snapshot may let go of what it read (see advanceSnapshot);
+  // tables this step goes on to are let go by the next step, once this one has completed.
+  const { position } = input;
+  const heldBytes = context.snapshot ? await database.advanceSnapshot(context.snapshot.id, position.tableIndex, position.after) : 0;
   const writer = await dumpFileClient(env, params).openWriter(input.sink, context.uploadId);
   let encoding = input.encoding;
   let writeMs = 0;
@@ -138,7 +159,7 @@ export async function dumpChunk(context: DumpContext, input: ChunkStepInput): Pr
   };
   if (input.encoding.sqlBytes === 0) await emit(dumpPreamble(plan.objects, dataOnly));
 
-  let { tableIndex, chunk, after, readRows } = input.position;
+  let { tableIndex, chunk, after, readRows } = position;
   const firstTable = tableIndex;
   let rows = 0;
   let bytes = 0;
@@ -160,7 +181,8 @@ export async function dumpChunk(context: DumpContext, input: ChunkStepInput): Pr
     readRows ||= READ_LIMITS.firstRows;
     while (!done && hasTime()) {
       const readStarted = Date.now();
-      const read = await database.readChunk({ table, after, maxRows: readRows, maxBytes: READ_LIMITS.targetBytes });
+      const snapshot = context.snapshot ? { id: context.snapshot.id, tableIndex } : undefined;
+      const read = await database.readChunk({ table, snapshot, after, maxRows: readRows, maxBytes: READ_LIMITS.targetBytes });
       const ms = Date.now() - readStarted;
       readMs += ms;
       after = read.lastKey;
@@ -185,9 +207,10 @@ export async function dumpChunk(context: DumpContext, input: ChunkStepInput): Pr
   const closeStarted = Date.now();
   const written = await writer.close();
   writeMs += Date.now() - closeStarted;
-  const position = { tableIndex, chunk, after, readRows };
+  const next = { tableIndex, chunk, after, readRows };
   const current = plan.tables[tableIndex];
   await jobRecords(env, "dump").update(params.dumpId, {
+    ...(context.snapshot ? { snapshot: snapshotState(context.snapshot, heldBytes) } : {}),
     progress: {
       currentTable: current?.name ?? null,
       processedTables: tableIndex,
@@ -213,7 +236,7 @@ export async function dumpChunk(context: DumpContext, input: ChunkStepInput): Pr
       stepMs: Date.now() - started,
     }),
   );
-  return { position, rows, reads, sink: written.cursor, encoding, parts: written.parts };
+  return { position: next, rows, reads, sink: written.cursor, encoding, parts: written.parts };
 }
 
 export async function finalizeDump(
@@ -231,7 +254,8 @@ export async function finalizeDump(
   let sequences: SequenceSection | null = null;
   if (plan.hasSequenceTable && !schemaOnly && sequenceTables.length > 0) {
     const wanted = new Set(sequenceTables.map((name) => name.toLowerCase()));
-    const rows = (await databaseObject(env, params.database).sequences()).filter((s) => wanted.has(s.name.toLowerCase()));
+    const current = context.snapshot?.sequences ?? (await databaseObject(env, params.database).sequences());
+    const rows = current.filter((s) => wanted.has(s.name.toLowerCase()));
     sequences = { rows, onlyTables: selective ? sequenceTables : null };
   }
   const rebuild = schemaOnly ? [] : plan.tables.filter((t) => t.content === "rebuild").map((t) => t.name);
@@ -239,8 +263,11 @@ export async function finalizeDump(
   const header = encoding.sqlBytes === 0 ? dumpPreamble(plan.objects, dataOnly) : "";
   const footer = encodeEnd(header + dumpFooter(sequences, rebuild, objects), compression, encoding);
   const file = await finishFile(dumpFileClient(env, params), cursor, footer, parts, context.uploadId);
+  // Nothing reads the snapshot after this; ending it again on a retry drops nothing.
+  if (context.snapshot) await databaseObject(env, params.database).endSnapshot(context.snapshot.id);
   const completedAt = new Date();
   await jobRecords(env, "dump").update(params.dumpId, {
+    ...(context.snapshot ? { snapshot: snapshotState(context.snapshot, 0, completedAt.toISOString()) } : {}),
     phase: "completed",
     completedAt: completedAt.toISOString(),
     expiresAt: new Date(completedAt.getTime() + retentionFor(params.options.retention, config)).toISOString(),
@@ -263,6 +290,16 @@ export async function discardDumpFile(env: Env, record: DumpRecord): Promise<voi
   await deleteFile(env, dumpFile(record.dumpId, record.storage), record.uploadId);
 }
 
+/** What a failed or cancelled dump leaves behind: its file, and its snapshot and plan pages in the source database. */
+export async function discardDump(env: Env, record: DumpRecord): Promise<void> {
+  await discardDumpFile(env, record);
+  await databaseObject(env, record.database).forgetPlan(record.dumpId);
+  if (record.snapshot && !record.snapshot.endedAt) {
+    await databaseObject(env, record.database).endSnapshot(snapshotIdForDump(record.dumpId));
+    await jobRecords(env, "dump").update(record.dumpId, { snapshot: { ...record.snapshot, heldBytes: 0, endedAt: new Date().toISOString() } });
+  }
+}
+
 /** What a dump's callback posts. */
 export interface DumpCallbackPayload {
   dumpId: string;
@@ -279,6 +316,8 @@ export interface DumpCallbackPayload {
   error: string | null;
   /** The options the dump was started with. */
   options: DumpOptions;
+  /** When the snapshot the file holds was taken; null for a dump with "snapshot": false. */
+  snapshotAt: string | null;
 }
 
 export function dumpCallbackPayload(record: DumpRecord, status: "completed" | "failed", params: DumpParams): DumpCallbackPayload {
@@ -294,5 +333,6 @@ export function dumpCallbackPayload(record: DumpRecord, status: "completed" | "f
     ...jobTimes(record),
     error: record.error,
     options: record.options,
+    snapshotAt: record.snapshot?.takenAt ?? null,
   };
 }

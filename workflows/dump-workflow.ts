@@ -28,9 +28,9 @@ export class DumpWorkflow extends JobWorkflow<"dump", { size: number; rows: numb
   protected async runSteps(params: DumpParams, step: WorkflowStep, config: DumpConfig) {
     const breathingMs = params.options.breathingMs ?? config.breathingMs;
     const planned = await step.do("plan", WORK_STEP, () => planDump(this.env, params));
-    const { uploadId } = planned;
+    const { uploadId, snapshot } = planned;
     const plan = "plan" in planned ? planned.plan : await this.readPlanPages(params, step, planned.pages);
-    const context = { env: this.env, params, plan, uploadId, config };
+    const context = { env: this.env, params, plan, uploadId, config, snapshot };
     let sink = EMPTY_CURSOR;
     let encoding = START_ENCODING;
     const parts: UploadedPart[] = [];

@@ -7,7 +7,7 @@ import { messageOf } from "../shared/error-message";
 import { ServiceError } from "../shared/service-error";
 import { jobRecords } from "../storage/job-records";
 import { postCallback } from "./callback";
-import { discardDumpFile, dumpCallbackPayload } from "./dump-steps";
+import { discardDump, discardDumpFile, dumpCallbackPayload } from "./dump-steps";
 import type { DumpParams } from "./dump-workflow";
 import { cleanUpRestore, restoreCallbackPayload } from "./restore-steps";
 import type { RestoreParams } from "./restore-workflow";
@@ -32,7 +32,7 @@ const JOB_TYPES: { [K in JobKind]: JobType<K> } = {
   dump: {
     workflow: (env) => env.DUMP_WORKFLOW,
     idOf: (params) => params.dumpId,
-    discard: discardDumpFile,
+    discard: discardDump,
     callbackPayload: dumpCallbackPayload,
   },
   restore: {

@@ -3,15 +3,15 @@
 // the rows: the plain chunkSelect and a snapshot's merged SELECT. Run in sql.js, the tests' SQLite.
 
 import { describe, expect, it } from "vitest";
-import { readCells } from "../../shared/dump-read";
+import { liveRows, readCells, type RowSource } from "../../shared/dump-read";
 import { chunkSelect } from "../../shared/dump-sql";
 import { runSync } from "../../shared/query-program";
 import { realLiteral } from "../../shared/real-literal";
-import { readRowBatch, rowBatchQuery, spliceReals, splitsReals, type RowSource } from "../../shared/row-batch";
-import { beginSnapshot, checkSnapshotSchema, snapshotChunkSelect } from "../../shared/snapshot";
+import { readRowBatch, rowBatchQuery, spliceReals, splitsReals } from "../../shared/row-batch";
+import { beginSnapshot, checkSnapshotSchema, snapshotRows } from "../../shared/snapshot";
 import type { KeyCursor, TablePlan } from "../../shared/types";
 import { randomDoubles, seededRandom } from "../random";
-import { compareReads, type Select } from "../row-batch-compare";
+import { compareReads } from "../row-batch-compare";
 import { planTables } from "../snapshot-harness";
 import { sqlJsDatabase, type SqlJsDatabase } from "./sqljs-database";
 import { tablePlan } from "./table-plan";
@@ -19,15 +19,16 @@ import { tablePlan } from "./table-plan";
 const decoder = new TextDecoder();
 
 /** Pages through the table both ways; returns how many pages the batch declined. */
-function compareAll(database: SqlJsDatabase, table: TablePlan, limit: number, select: Select = (after, n) => chunkSelect(table, after, n)): number {
-  const comparison = compareReads(database.sql, table, limit, select);
+function compareAll(database: SqlJsDatabase, table: TablePlan, limit: number, source: RowSource = liveRows(table)): number {
+  const comparison = compareReads(database.sql, table, limit, source);
   expect(comparison.mismatches).toEqual([]);
   return comparison.declined;
 }
 
 /** The per-cell text of the rows `source` selects. */
-function cellText(database: SqlJsDatabase, table: TablePlan, source: RowSource, after: KeyCursor | null, limit: number): string {
-  return decoder.decode(runSync(database.sql, readCells({ table, after, maxRows: limit, maxBytes: Infinity }, source)).sql);
+function cellText(database: SqlJsDatabase, table: TablePlan, after: KeyCursor | null, limit: number): string {
+  const request = { table, after, maxRows: limit, maxBytes: Infinity };
+  return decoder.decode(runSync(database.sql, readCells(request, liveRows(table), chunkSelect(table, after, limit))).sql);
 }
 
 function seeded(createSql: string, rows: unknown[][], insert: string): SqlJsDatabase {
@@ -82,7 +83,7 @@ describe("rows read as one text written by SQLite", () => {
     const table = tablePlan({ name: "l", createSql: "", columns: ["id", "body"], columnTypes: ["INTEGER", ""] });
     const read = (after: KeyCursor | null, limit: number) => runSync(database.sql, readRowBatch(table, chunkSelect(table, after, limit), after, limit));
     expect(read(null, 10)).toBeNull();
-    expect(decoder.decode(read(null, 1)!.sql)).toBe(cellText(database, table, chunkSelect(table, null, 1), null, 1));
+    expect(decoder.decode(read(null, 1)!.sql)).toBe(cellText(database, table, null, 1));
     expect(read(["3"], 1)).toBeNull();
   });
 
@@ -111,12 +112,12 @@ describe("rows read as one text written by SQLite", () => {
     database.sql.exec("UPDATE s SET r = 0.5, v = 'new' WHERE id % 3 = 0; DELETE FROM s WHERE id % 7 = 0; INSERT INTO s VALUES (1000, 2.5, 'later')");
     const snapshot = checkSnapshotSchema(database, "b1", 0);
     expect(snapshot.method).toBe("copy-on-write");
-    const select: Select = (after, n) => snapshotChunkSelect(plans[0], snapshot, after, n);
-    for (const limit of [1, 9, 500]) expect(compareAll(database, plans[0], limit, select)).toBe(0);
-    const all = runSync(database.sql, readRowBatch(plans[0], select(null, 500), null, 500))!;
+    const source = snapshotRows(plans[0], snapshot);
+    for (const limit of [1, 9, 500]) expect(compareAll(database, plans[0], limit, source)).toBe(0);
+    const all = runSync(database.sql, readRowBatch(plans[0], source.chunkSelect(null, 500), null, 500))!;
     expect(all.rows).toBe(200);
     expect(decoder.decode(all.sql)).not.toContain("'later'");
-    expect(rowBatchQuery(plans[0], select(null, 500), 500).sql).toContain("UNION ALL SELECT * FROM");
+    expect(rowBatchQuery(plans[0], source.chunkSelect(null, 500), 500).sql).toContain("UNION ALL SELECT * FROM");
   });
 
   it("refuses a text whose markers do not match its REALs", () => {

@@ -25,6 +25,7 @@ describe("DUMP_OPTIONS", () => {
       schemaOnly: false,
       dataOnly: false,
       compression: "none",
+      snapshot: true,
     });
   });
 
@@ -40,6 +41,7 @@ describe("DUMP_OPTIONS", () => {
       schemaOnly: true,
       dataOnly: false,
       compression: "gzip",
+      snapshot: false,
     };
     expect(v.parse(DUMP_OPTIONS, options)).toEqual(options);
     expect(v.parse(DUMP_OPTIONS, { storage: "do", breathingMs: 3_600_000 }).breathingMs).toBe(3_600_000);
@@ -63,6 +65,7 @@ describe("DUMP_OPTIONS", () => {
     [{ excludeTables: "users" }, /excludeTables/],
     [{ schemaOnly: true, dataOnly: true }, /schemaOnly and dataOnly cannot both be true/],
     [{ compression: "zip" }, /compression/],
+    [{ snapshot: "no" }, /snapshot/],
     [null, /./],
     ["storage=r2", /./],
     [[1], /./],

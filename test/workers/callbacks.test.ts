@@ -94,6 +94,7 @@ describe("callback delivery", () => {
         "durationMs",
         "error",
         "options",
+        "snapshotAt",
       ].sort(),
     );
     const status = await dumpStatus(started.dumpId);
@@ -110,7 +111,9 @@ describe("callback delivery", () => {
       completedAt: status.completedAt,
       error: null,
       options: status.options,
+      snapshotAt: status.snapshot?.takenAt,
     });
+    expect(body.options.snapshot).toBe(true);
     expect(body.size).toBeGreaterThan(0);
     expect(body.durationMs).toBe(Date.parse(body.completedAt) - Date.parse(body.startedAt));
     expect(status.callback).toEqual({ url: `${receiver}${path}`, delivered: true, attempts: 1, lastStatus: 200, lastError: null });

@@ -4,6 +4,7 @@
 import { introspectWorkflow, introspectWorkflowInstance, type WorkflowInstanceIntrospector, type WorkflowIntrospector } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
+import type { DumpSnapshotState } from "../../shared/dump-record";
 import type { DumpProgress } from "../../shared/types";
 import { fileStoreObject } from "../../storage/bindings";
 import { dumpObjectKey } from "../../storage/files";
@@ -44,6 +45,7 @@ export interface DumpStatusBody {
   downloadUrl: string;
   error: string | null;
   callback: unknown;
+  snapshot: DumpSnapshotState | null;
 }
 
 /** A request to the Worker with the admin token, unless `init.headers` sets Authorization itself. */

@@ -1,6 +1,7 @@
-// A database with one table per tenant: 10,000 tables of 12 columns, one row each. The plan is larger
-// than a step may return (1 MiB), so it arrives in pages; small tables share chunk steps; the dump
-// restores into a new database whose own dump is the same file.
+// A database with one table per tenant: 3,000 tables of 12 columns, one row each (past the ~1,900 tables
+// at which listing them through pragma_table_list fails with SQLITE_NOMEM). The plan is larger than a
+// step may return (1 MiB), so it arrives in pages; small tables share chunk steps; the dump restores into
+// a new database whose own dump is the same file. docs/benchmarks.md has the figures for 10,000 tables.
 
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
@@ -9,7 +10,7 @@ import { START_POSITION, type ChunkStepResult } from "../../workflows/dump-steps
 import { chunkStepName } from "../../workflows/dump-workflow";
 import { downloadBytes, lastInstance, restoreFromDump, runRestore, sameBytes, seed, startDump, uniqueName, waitForFinish, watchInstances } from "./helpers";
 
-const TABLES = 10_000;
+const TABLES = 3_000;
 const MIB = 1024 * 1024;
 const encoder = new TextEncoder();
 
@@ -31,11 +32,11 @@ async function seedTenants(database: string): Promise<void> {
 }
 
 /** Dumps the database; returns the file, the chunk steps taken and the plan step's results. */
-async function dumpTenants(database: string) {
+async function dumpTenants(database: string, snapshot: boolean) {
   // Sleeps stay on (breathing is 0 here): the retention sleep keeps the file for the download.
   const dumps = await watchInstances(env.DUMP_WORKFLOW);
   try {
-    const { dumpId } = await startDump(database, { storage: "do", breathingMs: 0 });
+    const { dumpId } = await startDump(database, { storage: "do", breathingMs: 0, snapshot });
     const instance = lastInstance(dumps);
     expect(await waitForFinish(instance, dumpId)).toBe("finalized");
     const planned = (await instance.waitForStepResult({ name: "plan" })) as PlannedDump;
@@ -60,7 +61,7 @@ describe("a database with one table per tenant", () => {
   it(`dumps ${TABLES.toLocaleString("en")} tables of 12 columns in a few shared steps and restores them`, async () => {
     const database = uniqueName("tenants");
     await seedTenants(database);
-    const dump = await dumpTenants(database);
+    const dump = await dumpTenants(database, true);
     expect(dump.tables).toBe(TABLES);
     // The plan came in pages, each within what a step may return.
     expect(dump.pages.length).toBeGreaterThan(1);
@@ -75,7 +76,8 @@ describe("a database with one table per tenant", () => {
     const copy = uniqueName("tenants-copy");
     const restored = await runRestore(await restoreFromDump(copy, { dumpId: dump.dumpId }));
     expect(restored).toMatchObject({ status: "completed", error: null });
-    const again = await dumpTenants(copy);
+    const again = await dumpTenants(copy, false);
+    expect(again.stepTables.length).toBeLessThan(TABLES / 100);
     expect(again.file.length).toBe(dump.file.length);
     expect(sameBytes(again.file, dump.file)).toBe(true);
   });

@@ -195,6 +195,7 @@ describe("options in the status response", () => {
       schemaOnly: false,
       dataOnly: false,
       compression: "none",
+      snapshot: true,
     });
   });
 
@@ -209,6 +210,7 @@ describe("options in the status response", () => {
       schemaOnly: false,
       dataOnly: true,
       compression: "gzip",
+      snapshot: false,
     };
     const { dumpId } = await startDump(database, options);
     expect((await dumpStatus(dumpId)).options).toEqual(options);

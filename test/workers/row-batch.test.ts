@@ -6,9 +6,9 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { dumpPlan } from "../../shared/dump-plan";
-import { chunkSelect } from "../../shared/dump-sql";
+import { liveRows } from "../../shared/dump-read";
 import { runSync } from "../../shared/query-program";
-import { beginSnapshot, checkSnapshotSchema, snapshotChunkSelect } from "../../shared/snapshot";
+import { beginSnapshot, checkSnapshotSchema, snapshotRows } from "../../shared/snapshot";
 import { compareReads } from "../row-batch-compare";
 import { planTables } from "../snapshot-harness";
 import { randomDoubles } from "../random";
@@ -29,13 +29,13 @@ describe("rows read as one text inside a Durable Object", () => {
       });
       const plan = runSync(db.sql, dumpPlan("batch", 0));
       const plain = plan.tables.flatMap((table) =>
-        [1, 37, 1000].map((limit) => compareReads(db.sql, table, limit, (after, n) => chunkSelect(table, after, n))),
+        [1, 37, 1000].map((limit) => compareReads(db.sql, table, limit, liveRows(table))),
       );
       const plans = planTables(db);
       beginSnapshot(db, "rb", plans, { totalBytes: -1 });
       db.sql.exec("UPDATE t SET score = 0.5, note = 'new' WHERE id % 3 = 0; DELETE FROM t WHERE id % 7 = 0; INSERT INTO t(id) VALUES (9000)");
       const snapshot = checkSnapshotSchema(db, "rb", 0);
-      const merged = [1, 64].map((limit) => compareReads(db.sql, plans[0], limit, (after, n) => snapshotChunkSelect(plans[0], snapshot, after, n)));
+      const merged = [1, 64].map((limit) => compareReads(db.sql, plans[0], limit, snapshotRows(plans[0], snapshot)));
       return { plain, merged, method: snapshot.method };
     });
     expect(outcome.method).toBe("copy-on-write");
