@@ -3,7 +3,7 @@
 //
 //   npm run bench -- [--size 100] [--shape small,large] [--breathing 0,200] [--storage r2,do] [--compression none,gzip]
 //                    [--restore-breathing 0] [--restore-slice-bytes N] [--idle-seconds 10] [--out file.json]
-//                    [--cpu-profile DIR] [--heap] [--keep]
+//                    [--cpu-profile DIR] [--heap] [--no-snapshot] [--keep]
 //   BENCH_SIZE_MB=100 npm run bench -- --breathing 0      # quick: one size, both shapes, a few minutes per shape
 //
 // Per size (MB = 1,000,000 bytes of the Durable Object's own database) and row shape (scripts/lib/row-shapes.mjs:
@@ -82,6 +82,7 @@ const { values: args } = parseArgs({
     "wrangler-log": { type: "string" },
     keep: { type: "boolean", default: false },
     "no-probes": { type: "boolean", default: false },
+    "no-snapshot": { type: "boolean", default: false },
     "restore-probe-sql": { type: "string" },
     help: { type: "boolean", default: false },
   },
@@ -921,7 +922,12 @@ async function dumpRun(stateDir, storage, breathingMs, compression, databaseByte
     timeoutMs: 300_000 + sizeMb * 2000,
     matches: (e) => e.dumpId === dumpId,
     start: async () => {
-      const options = /** @type {any} */ ({ storage, breathingMs, ...(compression === "gzip" ? { compression } : {}) });
+      const options = /** @type {any} */ ({
+        storage,
+        breathingMs,
+        ...(compression === "gzip" ? { compression } : {}),
+        ...(args["no-snapshot"] ? { snapshot: false } : {}),
+      });
       const started = await api.startDump({ database: SOURCE_DATABASE, options });
       dumpId = started.dumpId;
       return { id: started.dumpId, started };
