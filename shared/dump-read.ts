@@ -12,6 +12,7 @@ import {
   literalBytes,
   rowStatements,
   rowsAfter,
+  type ValueExpression,
 } from "./dump-sql";
 import { select, selectOne, type QueryProgram } from "./query-program";
 import { realLiteral } from "./real-literal";
@@ -31,8 +32,8 @@ const REPLACEMENT_CHARACTER = "\uFFFD";
  * (shared/snapshot.ts). Each gives the same columns, keys and order.
  */
 export interface RowSource {
-  /** Key literals, then one literal per inserted column, of the rows after `after` in key order. */
-  chunkSelect(after: KeyCursor | null, limit: number): RowQuery;
+  /** Key literals, then one `value` expression (by default the literal) per inserted column, of the rows after `after` in key order. */
+  chunkSelect(after: KeyCursor | null, limit: number, value?: ValueExpression): RowQuery;
   /** `FROM … ORDER BY key` over the rows after `after`, each named by its columns. */
   rowsAfter(after: KeyCursor | null): { from: string; params: number[] };
   /** The type and length, and one piece as hex, of one value of the row with `key`. */
@@ -41,7 +42,7 @@ export interface RowSource {
 
 export function liveRows(table: TablePlan): RowSource {
   return {
-    chunkSelect: (after, limit) => chunkSelect(table, after, limit),
+    chunkSelect: (after, limit, value) => chunkSelect(table, after, limit, value),
     rowsAfter: (after) => rowsAfter(table, after),
     largeValueQueries: (column, key) => largeValueQueries(table, column, key),
   };
@@ -56,10 +57,9 @@ const encoder = new TextEncoder();
  */
 export function* readChunk(request: ChunkRequest, source: RowSource = liveRows(request.table)): QueryProgram<ChunkResult> {
   const { table, after, maxRows } = request;
-  const query = source.chunkSelect(after, maxRows);
-  const batch = yield* readRowBatch(table, query, after, maxRows);
+  const batch = yield* readRowBatch(table, source, after, maxRows);
   if (batch) return { sql: batch.sql, rows: batch.rows, bytes: batch.sql.length, lastKey: batch.lastKey, done: batch.rows < maxRows };
-  return yield* readCells(request, source, query);
+  return yield* readCells(request, source, source.chunkSelect(after, maxRows));
 }
 
 /** readChunk() with one literal per cell, written in JavaScript, over the rows `query` (from `source`) selects. */

@@ -84,18 +84,21 @@ export function insertPrefix(table: TablePlan): string {
   return `INSERT INTO ${quoteIdentifier(table.name)}(${columns}) VALUES(`;
 }
 
+/** What a chunk read selects for inserted column `column` (the `index`th): by default its literal. */
+export type ValueExpression = (column: string, index: number) => string;
+
 /**
  * SELECT that reads the next rows after `after`, in key order: the key literals first,
- * then one literal per inserted column.
+ * then one `value` expression (by default the literal) per inserted column.
  */
-export function chunkSelect(table: TablePlan, after: KeyCursor | null, limit: number): {
+export function chunkSelect(table: TablePlan, after: KeyCursor | null, limit: number, value: ValueExpression = literalExpression): {
   sql: string;
   params: number[];
   keyWidth: number;
 } {
   const keys = keyColumns(table);
   const selectKeys = keys.map((c) => literalExpression(c));
-  const selectValues = insertColumns(table).map((c) => literalExpression(c));
+  const selectValues = insertColumns(table).map((c, i) => value(c, i));
   const { from, params } = rowsAfter(table, after);
   const sql = `SELECT ${[...selectKeys, ...selectValues].join(", ")} ${from} LIMIT ${Math.max(1, Math.floor(limit))}`;
   return { sql, params, keyWidth: keys.length };

@@ -1,16 +1,16 @@
 // A chunk read whose text SQLite writes: the INSERTs of many rows as one UTF-8 BLOB, so that
 // JavaScript handles one value per read instead of one per cell, and the step gets bytes it need not
-// encode. It wraps the query that selects the rows (chunkSelect, or a snapshot's merged SELECT: key
-// literals, then one literal per inserted column), so it reads whatever that query reads.
-// REALs stay exact: SQLite writes a NUL byte where each one goes, the same statement returns them as
-// numbers in the same order, and realLiteral() formats them. A read the text cannot hold exactly comes
-// back null, and readChunk() reads it cell by cell.
+// encode. It wraps the query that selects the rows (the source's chunkSelect: the live table, or a
+// snapshot's merged SELECT), choosing what that query selects for each column, so it reads whatever the
+// source reads. REALs stay exact: SQLite writes a NUL byte where each one goes, a second statement over
+// the same rows returns them as numbers in the same order, and realLiteral() formats them. A read the
+// text cannot hold exactly comes back null, and readChunk() reads it cell by cell.
 
 import { isUtf8 } from "node:buffer";
-import { MAX_STATEMENT_BYTES, insertColumns, insertPrefix } from "./dump-sql";
-import { select, type QueryProgram } from "./query-program";
+import { MAX_STATEMENT_BYTES, insertColumns, insertPrefix, type ValueExpression } from "./dump-sql";
+import { select, selectOne, type QueryProgram } from "./query-program";
 import { realLiteral } from "./real-literal";
-import { quoteString } from "./sql-text";
+import { literalExpression, quoteIdentifier, quoteString } from "./sql-text";
 import type { KeyCursor, TablePlan } from "./types";
 
 /** Bytes the text of one read may hold: well below the 2 MB a Durable Object's SQLite allows for a string. */
@@ -18,11 +18,16 @@ export const BATCH_TEXT_BYTES = 1_500_000;
 /** Longest text of an exact REAL (a denormal: a mantissa divided by 2^62 seventeen times). */
 const MAX_REAL_LITERAL = 400;
 
-/** The query a batch wraps: its first `keyWidth` columns are the key, the rest one literal per inserted column. */
+/** A query over a table's rows: its first `keyWidth` columns are the key, the rest one per inserted column. */
 export interface RowQuery {
   sql: string;
   params: number[];
   keyWidth: number;
+}
+
+/** Where the rows are found (dump-read's RowSource: the live table or a snapshot's merge), with the expressions to select. */
+export interface BatchSource {
+  chunkSelect(after: KeyCursor | null, limit: number, value: ValueExpression): RowQuery;
 }
 
 /**
@@ -37,44 +42,59 @@ export function splitsReals(table: TablePlan, valueIndex: number): boolean {
   return !type.includes("BLOB"); // REAL, NUMERIC or no type
 }
 
-/** Rows of a batch's result, told apart by their first column. */
+/** Rows of the second statement, told apart by their first column. */
 const enum Part {
-  Text = 0, // one row: rows read, rows whose text is complete, the text
   Reals = 1, // one row per row holding a split REAL: those REALs, in column order
   LastKey = 2, // the last row's key literals
 }
 
-/**
- * One statement over the rows `source` selects (at most `limit`): their INSERTs as one BLOB, their split REALs, and the
- * last key. The rows are materialized once, so every part reads the same rows in the same order.
- */
-export function rowBatchQuery(table: TablePlan, source: RowQuery, limit: number): { sql: string; params: number[] } {
+/** The rows' select wrapped so that its columns have names: k0… for the key, v0… for the inserted columns. */
+function named(table: TablePlan, query: RowQuery): { withRows: string; rows: string; keys: string[]; values: string[] } {
+  const keys = Array.from({ length: query.keyWidth }, (_, i) => `k${i}`);
   const values = insertColumns(table).map((_, i) => `v${i}`);
-  const keys = Array.from({ length: source.keyWidth }, (_, i) => `k${i}`);
-  const split = values.filter((_, i) => splitsReals(table, i));
-  // A literal column holds text, except a REAL (a number) and a value too large for quote() (NULL).
-  const cells = values.map((v, i) => `CASE typeof(${v}) WHEN 'real' THEN ${splitsReals(table, i) ? "char(0)" : "NULL"} ELSE ${v} END`);
-  const line = [quoteString(insertPrefix(table)), ...cells.flatMap((cell, i) => (i > 0 ? ["','", cell] : [cell])), "');\n'"].join(" || ");
-  // Rows longer than this are left out of the text (the read then goes cell by cell): the whole text
-  // stays under BATCH_TEXT_BYTES, and each INSERT under the statement limit once its REALs are written.
-  const maxRowBytes = Math.min(MAX_STATEMENT_BYTES - MAX_REAL_LITERAL * split.length, Math.floor(BATCH_TEXT_BYTES / Math.max(1, limit)));
+  // The name must not be one the source reads (a table of that name would become a circular reference).
+  let rows = "batch_rows";
+  while (query.sql.includes(rows)) rows += "_";
+  return { withRows: `WITH ${rows}(${[...keys, ...values].join(", ")}) AS (${query.sql})`, rows, keys, values };
+}
+
+/**
+ * The first statement: the INSERTs of the rows `source` selects (at most `limit`) as one BLOB, with a NUL
+ * byte where each split REAL goes; a row that cannot be written so (a REAL that is not split, a value too
+ * large for quote(), a row longer than the batch allows) is left out, which count(line) shows.
+ */
+export function batchTextQuery(table: TablePlan, source: BatchSource, after: KeyCursor | null, limit: number): RowQuery {
+  const cell: ValueExpression = (column, i) =>
+    `CASE WHEN typeof(${quoteIdentifier(column)}) = 'real' THEN ${splitsReals(table, i) ? "char(0)" : "NULL"} ELSE ${literalExpression(column)} END`;
+  const query = source.chunkSelect(after, limit, cell);
+  const { withRows, rows, values } = named(table, query);
+  const line = [quoteString(insertPrefix(table)), ...values.flatMap((v, i) => (i > 0 ? ["','", v] : [v])), "');\n'"].join(" || ");
+  // Rows longer than this are left out: the whole text stays under BATCH_TEXT_BYTES, and each INSERT under
+  // the statement limit once its REALs are written.
+  const split = values.filter((_, i) => splitsReals(table, i)).length;
+  const maxRowBytes = Math.min(MAX_STATEMENT_BYTES - MAX_REAL_LITERAL * split, Math.floor(BATCH_TEXT_BYTES / Math.max(1, limit)));
   const fits = `CASE WHEN octet_length(line) <= ${maxRowBytes} THEN line END`;
-  // The rows' name must not be one the source reads (a table of that name would become a circular reference).
-  let rowsName = "batch_rows";
-  while (source.sql.includes(rowsName)) rowsName += "_";
-  const nulls = (n: number) => Array.from({ length: n }, () => "NULL");
-  const realsOnly = split.map((v) => `CASE typeof(${v}) WHEN 'real' THEN ${v} END`);
-  const parts = [
+  const sql =
+    `${withRows} SELECT count(*), count(${fits}), CAST(group_concat(${fits}, '') AS BLOB) ` +
     // OFFSET 0 keeps the subquery from being flattened, which would build each line once per use.
-    `SELECT ${Part.Text}, count(*), count(${fits}), CAST(group_concat(${fits}, '') AS BLOB), ${[...nulls(keys.length), ...nulls(split.length)].join(", ")} ` +
-      `FROM (SELECT ${line} AS line FROM ${rowsName} LIMIT -1 OFFSET 0)`,
-    `SELECT * FROM (SELECT ${Part.LastKey}, NULL, NULL, NULL, ${[...keys, ...nulls(split.length)].join(", ")} FROM ${rowsName} LIMIT 1 OFFSET (SELECT count(*) FROM ${rowsName}) - 1)`,
-  ];
-  if (split.length > 0) {
-    parts.splice(1, 0, `SELECT ${Part.Reals}, NULL, NULL, NULL, ${[...nulls(keys.length), ...realsOnly].join(", ")} FROM ${rowsName} WHERE ${split.map((v) => `typeof(${v}) = 'real'`).join(" OR ")}`);
-  }
-  const sql = `WITH ${rowsName}(${[...keys, ...values].join(", ")}) AS MATERIALIZED (${source.sql}) ${parts.join(" UNION ALL ")}`;
-  return { sql, params: source.params };
+    `FROM (SELECT ${line} AS line FROM ${rows} LIMIT -1 OFFSET 0)`;
+  return { sql, params: query.params, keyWidth: query.keyWidth };
+}
+
+/**
+ * The second statement, over the same rows: their split REALs as numbers, in order (only rows that hold
+ * one), then the key literals of row number `rows`, the last.
+ */
+export function batchRealsQuery(table: TablePlan, source: BatchSource, after: KeyCursor | null, limit: number, rows: number): RowQuery {
+  const real: ValueExpression = (column, i) => (splitsReals(table, i) ? `CASE WHEN typeof(${quoteIdentifier(column)}) = 'real' THEN ${quoteIdentifier(column)} END` : "NULL");
+  const query = source.chunkSelect(after, limit, real);
+  const { withRows, rows: from, keys, values } = named(table, query);
+  const split = values.filter((_, i) => splitsReals(table, i));
+  const width = Math.max(split.length, keys.length);
+  const pad = (columns: string[]) => [...columns, ...Array.from({ length: width - columns.length }, () => "NULL")].join(", ");
+  const last = `SELECT * FROM (SELECT ${Part.LastKey}, ${pad(keys)} FROM ${from} LIMIT 1 OFFSET ${Math.max(0, rows - 1)})`;
+  const reals = split.length ? `SELECT ${Part.Reals}, ${pad(split)} FROM ${from} WHERE ${split.map((v) => `${v} IS NOT NULL`).join(" OR ")} UNION ALL ` : "";
+  return { sql: `${withRows} ${reals}${last}`, params: query.params, keyWidth: query.keyWidth };
 }
 
 export interface RowBatch {
@@ -85,31 +105,28 @@ export interface RowBatch {
 }
 
 /**
- * The rows `source` selects (at most `limit`, after `after`), as one text; or null when a row cannot be part of it (a value
- * over LARGE_VALUE_BYTES, a REAL where none is split out, a row longer than the batch allows, TEXT that
- * is not UTF-8, which the per-cell read checks against its bytes).
+ * The rows `source` selects (at most `limit`, after `after`), as one text; or null when a row cannot be part
+ * of it (see batchTextQuery), or its TEXT is not UTF-8 (the per-cell read checks such text against its
+ * bytes). Run in one synchronous call, so that both statements read the same rows.
  */
-export function* readRowBatch(table: TablePlan, source: RowQuery, after: KeyCursor | null, limit: number): QueryProgram<RowBatch | null> {
-  const query = rowBatchQuery(table, source, limit);
-  let text = new Uint8Array(0);
-  let rows = 0;
-  let lastKey = after;
+export function* readRowBatch(table: TablePlan, source: BatchSource, after: KeyCursor | null, limit: number): QueryProgram<RowBatch | null> {
+  const textQuery = batchTextQuery(table, source, after, limit);
+  const [rows, complete, blob] = yield* selectOne<[number, number, ArrayBuffer | null]>(textQuery.sql, ...textQuery.params);
+  if (complete < rows) return null;
+  const text = new Uint8Array(blob ?? new ArrayBuffer(0));
+  if (rows === 0) return { sql: text, rows, lastKey: after };
+  if (!isUtf8(text)) return null;
+  const realsQuery = batchRealsQuery(table, source, after, limit, rows);
   const reals: number[] = [];
-  for (const raw of yield* select(query.sql, ...query.params)) {
-    const values = raw.slice(4);
-    if (raw[0] === Part.Text) {
-      rows = raw[1] as number;
-      if ((raw[2] as number) < rows) return null;
-      text = new Uint8Array((raw[3] as ArrayBuffer | null) ?? new ArrayBuffer(0));
-    } else if (raw[0] === Part.Reals) {
-      for (const value of values) if (value !== null) reals.push(value as number);
+  let lastKey: KeyCursor | null = null;
+  for (const raw of yield* select(realsQuery.sql, ...realsQuery.params)) {
+    if (raw[0] === Part.Reals) {
+      for (let i = 1; i < raw.length; i++) if (raw[i] !== null) reals.push(raw[i] as number);
     } else {
-      const key = values.slice(0, source.keyWidth);
-      if (key.some((value) => value === null)) return null;
-      lastKey = key as KeyCursor;
+      lastKey = raw.slice(1, 1 + realsQuery.keyWidth) as KeyCursor;
     }
   }
-  if (!isUtf8(text)) return null;
+  if (!lastKey || lastKey.some((value) => value === null)) return null;
   return { sql: spliceReals(text, reals, realLiteral), rows, lastKey };
 }
 

@@ -8,7 +8,7 @@
 // table's present rows. Small tables, and virtual tables (which cannot have triggers), are copied whole
 // at the instant instead.
 
-import { chunkSelect, insertColumns, largeValueQueries } from "./dump-sql";
+import { chunkSelect, insertColumns, largeValueQueries, type ValueExpression } from "./dump-sql";
 import { realLiteral } from "./real-literal";
 import { literalExpression, quoteIdentifier as q } from "./sql-text";
 import type { KeyCursor, TablePlan } from "./types";
@@ -334,19 +334,20 @@ export function readsSnapshot(table: SnapshotTable): boolean {
 
 /**
  * The snapshot's version of chunkSelect(): the rows of the instant with a key after `after`, in key order,
- * as key literals then one literal per inserted column.
+ * as key literals then one `value` expression (by default the literal) per inserted column.
  */
 export function snapshotChunkSelect(
   plan: TablePlan,
   table: SnapshotTable,
   after: KeyCursor | null,
   limit: number,
+  value: ValueExpression = literalExpression,
 ): { sql: string; params: number[]; keyWidth: number } {
-  if (!readsSnapshot(table)) return chunkSelect(plan, after, limit);
+  if (!readsSnapshot(table)) return chunkSelect(plan, after, limit, value);
   const rows = Math.max(1, Math.floor(limit));
   const { from, params } = snapshotRowsAfter(plan, table, after, rows);
-  const literals = [...table.keyColumns, ...insertColumns(plan)].map((c) => literalExpression(c));
-  return { sql: `SELECT ${literals.join(", ")} ${from} LIMIT ${rows}`, params, keyWidth: table.keyColumns.length };
+  const columns = [...table.keyColumns.map((c) => literalExpression(c)), ...insertColumns(plan).map((c, i) => value(c, i))];
+  return { sql: `SELECT ${columns.join(", ")} ${from} LIMIT ${rows}`, params, keyWidth: table.keyColumns.length };
 }
 
 /** SQL literal of one key value, as keyMatch() in dump-sql writes it. */

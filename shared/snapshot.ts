@@ -424,7 +424,7 @@ export function advanceSnapshotTo(db: SqlDatabase, snapshotId: string, tableInde
 export function snapshotRows(plan: TablePlan, table: SnapshotTable): RowSource {
   if (!readsSnapshot(table)) return liveRows(plan);
   return {
-    chunkSelect: (after, limit) => snapshotChunkSelect(plan, table, after, limit),
+    chunkSelect: (after, limit, value) => snapshotChunkSelect(plan, table, after, limit, value),
     // exactKey() reads the first of these rows: the same row the chunk select read, with its key's bytes.
     rowsAfter: (after) => snapshotRowsAfter(plan, table, after, 1),
     largeValueQueries: (column, key) => snapshotLargeValueQueries(plan, table, column, key),

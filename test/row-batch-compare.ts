@@ -23,7 +23,7 @@ export function compareReads(sql: SqlHandle, table: TablePlan, limit: number, so
   for (;;) {
     const query = source.chunkSelect(after, limit);
     const cells: ChunkResult = runSync(sql, readCells({ table, after, maxRows: limit, maxBytes: Infinity }, source, query));
-    const batch = runSync(sql, readRowBatch(table, query, after, limit));
+    const batch = runSync(sql, readRowBatch(table, source, after, limit));
     result.pages++;
     if (!batch) result.declined++;
     else if (decoder.decode(batch.sql) !== decoder.decode(cells.sql) || JSON.stringify(batch.lastKey) !== JSON.stringify(cells.lastKey)) {

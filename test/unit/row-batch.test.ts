@@ -7,7 +7,7 @@ import { liveRows, readCells, type RowSource } from "../../shared/dump-read";
 import { chunkSelect } from "../../shared/dump-sql";
 import { runSync } from "../../shared/query-program";
 import { realLiteral } from "../../shared/real-literal";
-import { readRowBatch, rowBatchQuery, spliceReals, splitsReals } from "../../shared/row-batch";
+import { batchTextQuery, readRowBatch, spliceReals, splitsReals } from "../../shared/row-batch";
 import { beginSnapshot, checkSnapshotSchema, snapshotRows } from "../../shared/snapshot";
 import type { KeyCursor, TablePlan } from "../../shared/types";
 import { randomDoubles, seededRandom } from "../random";
@@ -81,7 +81,7 @@ describe("rows read as one text written by SQLite", () => {
   it("declines rows too long for one INSERT and values too large for quote(), which the per-cell read splits", () => {
     const database = seeded("CREATE TABLE l(id INTEGER PRIMARY KEY, body)", [["short"], ["x".repeat(150_000)], ["short again"], ["y".repeat(600_000)]], "INSERT INTO l(body) VALUES(?)");
     const table = tablePlan({ name: "l", createSql: "", columns: ["id", "body"], columnTypes: ["INTEGER", ""] });
-    const read = (after: KeyCursor | null, limit: number) => runSync(database.sql, readRowBatch(table, chunkSelect(table, after, limit), after, limit));
+    const read = (after: KeyCursor | null, limit: number) => runSync(database.sql, readRowBatch(table, liveRows(table), after, limit));
     expect(read(null, 10)).toBeNull();
     expect(decoder.decode(read(null, 1)!.sql)).toBe(cellText(database, table, null, 1));
     expect(read(["3"], 1)).toBeNull();
@@ -91,14 +91,14 @@ describe("rows read as one text written by SQLite", () => {
     const database = seeded("CREATE TABLE b(id INTEGER PRIMARY KEY, v TEXT)", [], "SELECT 1");
     database.db.run("INSERT INTO b(v) VALUES ('fine'), (CAST(X'61EDA08062' AS TEXT))");
     const table = tablePlan({ name: "b", createSql: "", columns: ["id", "v"], columnTypes: ["INTEGER", "TEXT"] });
-    expect(runSync(database.sql, readRowBatch(table, chunkSelect(table, null, 1), null, 1))).not.toBeNull();
-    expect(runSync(database.sql, readRowBatch(table, chunkSelect(table, null, 2), null, 2))).toBeNull();
+    expect(runSync(database.sql, readRowBatch(table, liveRows(table), null, 1))).not.toBeNull();
+    expect(runSync(database.sql, readRowBatch(table, liveRows(table), null, 2))).toBeNull();
   });
 
   it("reads an empty range as no rows, keeping the cursor", () => {
     const database = seeded("CREATE TABLE e(id INTEGER PRIMARY KEY, x REAL)", [], "SELECT 1");
     const table = tablePlan({ name: "e", createSql: "", columns: ["id", "x"], columnTypes: ["INTEGER", "REAL"] });
-    expect(runSync(database.sql, readRowBatch(table, chunkSelect(table, ["5"], 10), ["5"], 10))).toEqual({ sql: new Uint8Array(0), rows: 0, lastKey: ["5"] });
+    expect(runSync(database.sql, readRowBatch(table, liveRows(table), ["5"], 10))).toEqual({ sql: new Uint8Array(0), rows: 0, lastKey: ["5"] });
   });
 
   it("wraps a snapshot's merged SELECT: live rows and saved old images, in key order", () => {
@@ -114,10 +114,10 @@ describe("rows read as one text written by SQLite", () => {
     expect(snapshot.method).toBe("copy-on-write");
     const source = snapshotRows(plans[0], snapshot);
     for (const limit of [1, 9, 500]) expect(compareAll(database, plans[0], limit, source)).toBe(0);
-    const all = runSync(database.sql, readRowBatch(plans[0], source.chunkSelect(null, 500), null, 500))!;
+    const all = runSync(database.sql, readRowBatch(plans[0], source, null, 500))!;
     expect(all.rows).toBe(200);
     expect(decoder.decode(all.sql)).not.toContain("'later'");
-    expect(rowBatchQuery(plans[0], source.chunkSelect(null, 500), 500).sql).toContain("UNION ALL SELECT * FROM");
+    expect(batchTextQuery(plans[0], source, null, 500).sql).toContain("UNION ALL SELECT * FROM");
   });
 
   it("refuses a text whose markers do not match its REALs", () => {
