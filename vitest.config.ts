@@ -20,6 +20,8 @@ export default defineConfig({
           name: "workers",
           include: ["test/workers/**/*.test.ts"],
           testTimeout: 120_000,
+          // Some beforeAll hooks run whole dumps: on a loaded machine they outlast vitest's 10 s default.
+          hookTimeout: 120_000,
           // A real HTTP server in Node that dump callbacks are posted to; tests get its port with inject().
           globalSetup: ["test/callback-receiver.ts"],
         },

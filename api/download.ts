@@ -2,6 +2,7 @@
 
 import { json, type IRequest } from "itty-router";
 import { parseRange } from "../shared/http-range";
+import { hexToBytes, reprDigestValue } from "../shared/sha256";
 import { finishedDump, readDump } from "../services/dumps";
 import { jobId } from "./jobs";
 
@@ -24,6 +25,8 @@ export async function downloadDump(request: IRequest, env: Env, ctx: ExecutionCo
   const length = part ? part.length : file.size;
   headers.set("Content-Length", String(length));
   if (part) headers.set("Content-Range", `bytes ${part.offset}-${part.offset + part.length - 1}/${file.size}`);
+  // RFC 9530: the digest of the whole file, sent with the whole file (a range cannot be checked against it alone).
+  else if (file.sha256) headers.set("Repr-Digest", reprDigestValue(hexToBytes(file.sha256)));
   const body = await readDump(env, file, part, (work) => ctx.waitUntil(work));
   return new Response(body, { status: part ? 206 : 200, headers });
 }

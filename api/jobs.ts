@@ -26,8 +26,8 @@ export function jobHandlers(kind: JobKind) {
     list: async (request: IRequest, env: Env) => {
       const query = parseOrThrow(LIST_QUERY, request.query, "query");
       const before = query.cursor ? decodeCursor(query.cursor) : undefined;
-      const { database, status, limit } = query;
-      const page = await listJobs(env, kind, { database, status, limit: limit as unknown as number, before }, origin(request));
+      const { database, status, schedule, limit } = query;
+      const page = await listJobs(env, kind, { database, status, schedule, limit: limit as unknown as number, before }, origin(request));
       return { result: { [ROUTE_NAMES[kind].list]: page.jobs, cursor: page.next ? encodeCursor(page.next) : null } };
     },
 

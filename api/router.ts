@@ -8,6 +8,7 @@ import { errorResponse } from "./http";
 import { jobHandlers } from "./jobs";
 import { runQuery } from "./query";
 import { startRestore } from "./restores";
+import { scheduleHandlers as schedules } from "./schedules";
 
 type Args = [Env, ExecutionContext];
 
@@ -41,6 +42,15 @@ router
   .all("/export/dump/:dumpId/pause", methodNotAllowed)
   .all("/export/dump/:dumpId/resume", methodNotAllowed)
   .all("/export/dump/:dumpId", methodNotAllowed);
+
+// Scheduled backups: the Worker's scheduled() handler starts their runs (worker.ts).
+router
+  .get("/export/schedules", schedules.list)
+  .get("/export/schedules/:name", schedules.get)
+  .put("/export/schedules/:name", schedules.put)
+  .delete("/export/schedules/:name", schedules.delete)
+  .all("/export/schedules", methodNotAllowed)
+  .all("/export/schedules/:name", methodNotAllowed);
 
 // Restores: load a finished dump, or an uploaded SQL file, into a database (one RestoreWorkflow instance each).
 router

@@ -36,7 +36,7 @@ export const DUMP_OPTION_FLAGS = {
   storage: { type: "string", value: "r2|do|auto", help: "where the service keeps the file (default auto)" },
   "breathing-ms": { type: "string", value: "N", help: "pause between chunk steps, in milliseconds (0: none)" },
   retention: { type: "string", value: "DURATION", help: 'how long the service keeps the file, e.g. "1 day"' },
-  "no-snapshot": { type: "boolean", help: "read the live database instead of a snapshot (services with snapshots)" },
+  "no-snapshot": { type: "boolean", help: "read each chunk live instead of a snapshot of the start (no cost to writes, no single instant)" },
   "callback-url": { type: "string", value: "URL", help: "POST the outcome there (signed when CALLBACK_SECRET is set)" },
   "delete-after-download": { type: "boolean", help: "the service deletes the file after one whole download" },
 };

@@ -11,7 +11,7 @@ import { runSync } from "../shared/query-program";
 import { runStatement, runTransaction, type QueryOutcome, type QueryRow, type Statement } from "../shared/query";
 import { applyStatements, beginRestore, endRestore, userObjectCount, type ExclusiveAccess } from "../shared/restore-apply";
 import type { ApplyOutcome, BeginOutcome, RestoreBatch, RestoreMode } from "../shared/restore-record";
-import { advanceSnapshotTo, checkSnapshotSchema, endSnapshot, snapshotHeldBytes, snapshotRows } from "../shared/snapshot";
+import { advanceSnapshotTo, endSnapshot, readSnapshotChunk, snapshotHeldBytes } from "../shared/snapshot";
 import type { SqlDatabase } from "../shared/sql-handle";
 import type { TableChoice } from "../shared/table-selection";
 import type { ChunkRequest, ChunkResult, KeyCursor } from "../shared/types";
@@ -66,8 +66,7 @@ export class DatabaseObject extends DurableObject<Env> {
   readChunk(request: ChunkRequest): ChunkResult {
     const { snapshot } = request;
     if (!snapshot) return runSync(this.ctx.storage.sql, readChunk(request));
-    const table = checkSnapshotSchema(this.database, snapshot.id, snapshot.tableIndex);
-    return runSync(this.ctx.storage.sql, readChunk(request, snapshotRows(request.table, table)));
+    return runSync(this.ctx.storage.sql, readSnapshotChunk(request, snapshot, true));
   }
 
   /** Called first by each chunk step of a snapshot dump; answers the bytes the snapshot holds. */

@@ -1,60 +1,21 @@
 // Dumps: starting one, what its status says, and reading its finished file.
 
-import { readConfig } from "../shared/config";
 import { contentType } from "../shared/dump-encoding";
-import { chooseStorage, dumpFileName, newDumpId } from "../shared/dump-id";
-import { emptyProgress, type DumpRecord } from "../shared/dump-record";
-import { pendingCallback, reportedPercent } from "../shared/job-record";
+import { dumpFileName } from "../shared/dump-id";
+import type { DumpRecord } from "../shared/dump-record";
+import { reportedPercent } from "../shared/job-record";
 import type { DumpOptions } from "../shared/schemas";
 import { ServiceError } from "../shared/service-error";
-import { unknownNames } from "../shared/table-selection";
-import { databaseObject } from "../storage/bindings";
-import { fileClient, hasBucket, readStream, unusableStorage } from "../storage/file-store";
+import { fileClient, readStream } from "../storage/file-store";
 import { dumpFile } from "../storage/files";
-import { currentStatus, expireDump, findJob, startJob, type JobState } from "../workflows/jobs";
+import { dumpUrls, startDumpJob } from "../workflows/start-dump-job";
+import { currentStatus, expireDump, findJob, type JobState } from "../workflows/jobs";
 
-export function dumpUrls(origin: string, dumpId: string) {
-  const base = `${origin}/export/dump/${dumpId}`;
-  return { statusUrl: `${base}/status`, downloadUrl: base };
-}
+export { dumpUrls } from "../workflows/start-dump-job";
 
 /** Checks the options against the database, records the dump and starts its Workflow. */
-export async function startDump(env: Env, request: { database: string; options: DumpOptions; origin: string }) {
-  const { database, options } = request;
-  const unusable = unusableStorage(env, options.storage);
-  if (unusable) throw new ServiceError("invalid", `storage "${options.storage}" cannot be used: ${unusable}`);
-  const config = readConfig(env);
-  const source = databaseObject(env, database);
-  if (options.tables || options.excludeTables) {
-    const unknown = unknownNames(options, await source.tableAndViewNames());
-    if (unknown.length) throw new ServiceError("invalid", `unknown tables: ${unknown.join(", ")}`);
-  }
-  const estimatedSize = await source.databaseSize();
-  const storage = chooseStorage(options.storage, estimatedSize, config.r2ThresholdBytes, hasBucket(env));
-  const now = new Date();
-  const dumpId = newDumpId(now, crypto.randomUUID().slice(0, 8));
-  const urls = dumpUrls(request.origin, dumpId);
-  const record: DumpRecord = {
-    dumpId,
-    database,
-    phase: "started",
-    storage,
-    options,
-    createdAt: now.toISOString(),
-    startedAt: null,
-    completedAt: null,
-    size: null,
-    etag: null,
-    estimatedSize,
-    progress: emptyProgress(),
-    error: null,
-    callback: pendingCallback(options.callbackUrl),
-    uploadId: null,
-    snapshot: null,
-    expiresAt: null,
-  };
-  await startJob(env, "dump", record, { dumpId, database, storage, options, ...urls });
-  return { message: "Database dump started", dumpId, status: "in_progress", ...urls, estimatedSize, storage };
+export function startDump(env: Env, request: { database: string; options: DumpOptions; origin: string }) {
+  return startDumpJob(env, request);
 }
 
 /** What GET /export/dump/:id/status shows. */
@@ -73,6 +34,8 @@ export function dumpView(record: DumpRecord, { status, error }: JobState, origin
     completedAt: record.completedAt,
     expiresAt: record.expiresAt,
     size: record.size,
+    sha256: record.sha256 ?? null,
+    schedule: record.schedule ?? null,
     estimatedSize: record.estimatedSize,
     snapshot: record.snapshot,
     ...dumpUrls(origin, record.dumpId),
@@ -85,6 +48,8 @@ export interface DumpDownload {
   record: DumpRecord;
   size: number;
   etag: string;
+  /** Hex SHA-256 of the whole file; null for dumps finished before it was computed. */
+  sha256: string | null;
   fileName: string;
   contentType: string;
 }
@@ -103,6 +68,7 @@ export async function finishedDump(env: Env, dumpId: string): Promise<DumpDownlo
     record,
     size: record.size,
     etag: record.etag,
+    sha256: record.sha256 ?? null,
     fileName: dumpFileName(record.createdAt, compression),
     contentType: contentType(compression),
   };

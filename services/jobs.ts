@@ -26,7 +26,7 @@ export async function showJob(env: Env, kind: JobKind, id: string, origin: strin
 export async function listJobs(
   env: Env,
   kind: JobKind,
-  query: { database?: string; status?: JobStatus; limit: number; before?: ListPosition },
+  query: { database?: string; status?: JobStatus; schedule?: string; limit: number; before?: ListPosition },
   origin: string,
 ): Promise<{ jobs: object[]; next: ListPosition | null }> {
   const { jobs, next } = await pageOfJobs(env, kind, query);

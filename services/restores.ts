@@ -43,7 +43,7 @@ export async function restoreFromDump(env: Env, request: RestoreRequest & { dump
   if (unusable) throw new ServiceError("conflict", `dump ${dumpId} cannot be read: ${unusable}`);
   await assertTargetReady(env, request.database, request.options.mode);
   const source: RestoreSource = { kind: "dump", dumpId, storage: dump.storage };
-  return start(env, request, newId(), source, dump.options.compression === "gzip", dump.size);
+  return start(env, request, newId(), source, dump.options.compression === "gzip", dump.size, dump.sha256 ?? null);
 }
 
 /**
@@ -85,7 +85,15 @@ function newId(): string {
   return newRestoreId(new Date(), crypto.randomUUID().slice(0, 8));
 }
 
-async function start(env: Env, request: RestoreRequest, restoreId: string, source: RestoreSource, compressed: boolean, fileBytes: number) {
+async function start(
+  env: Env,
+  request: RestoreRequest,
+  restoreId: string,
+  source: RestoreSource,
+  compressed: boolean,
+  fileBytes: number,
+  sha256: string | null = null,
+) {
   const { database, options } = request;
   const statusUrl = restoreStatusUrl(request.origin, restoreId);
   const record: RestoreRecord = {
@@ -104,7 +112,7 @@ async function start(env: Env, request: RestoreRequest, restoreId: string, sourc
     failedStatement: null,
     callback: pendingCallback(options.callbackUrl),
   };
-  await startJob(env, "restore", record, { restoreId, database, source, compressed, fileBytes, options, statusUrl });
+  await startJob(env, "restore", record, { restoreId, database, source, compressed, fileBytes, sha256, options, statusUrl });
   return {
     message: "Database restore started",
     restoreId,

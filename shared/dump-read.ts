@@ -65,6 +65,7 @@ export function* readChunk(request: ChunkRequest, source: RowSource = liveRows(r
 /** readChunk() with one literal per cell, written in JavaScript, over the rows `query` (from `source`) selects. */
 export function* readCells(request: ChunkRequest, source: RowSource, query: RowQuery): QueryProgram<ChunkResult> {
   const { table, after, maxRows, maxBytes } = request;
+  const valueWidth = insertColumns(table).length;
   const prefix = insertPrefix(table);
   const parts: string[] = [];
   let bytes = 0;
@@ -73,7 +74,7 @@ export function* readCells(request: ChunkRequest, source: RowSource, query: RowQ
   let stoppedEarly = false;
   for (const raw of yield* select(query.sql, ...query.params)) {
     const key = yield* exactKey(table, source, lastKey, raw.slice(0, query.keyWidth) as KeyCursor);
-    const literals = yield* exactLiterals(table, source, key, raw.slice(query.keyWidth));
+    const literals = yield* exactLiterals(table, source, key, raw.slice(query.keyWidth, query.keyWidth + valueWidth));
     const text = rowStatements(table, prefix, literals, key);
     parts.push(text);
     bytes += text.length;

@@ -15,10 +15,14 @@ export interface DumpRecord {
   completedAt: string | null;
   size: number | null;
   etag: string | null;
+  /** Hex SHA-256 of the finished file's bytes, computed while it was written (absent on records made before it was). */
+  sha256?: string | null;
   estimatedSize: number;
   progress: DumpProgress;
   error: string | null;
   callback: CallbackOutcome | null;
+  /** The schedule that started this dump, or null for one started through the API. */
+  schedule?: string | null;
   /** The R2 multipart upload, so that a failed or cancelled dump can abort it. */
   uploadId: string | null;
   expiresAt: string | null;

@@ -4,7 +4,7 @@
 import { dumpPlan } from "./dump-plan";
 import type { SequenceRow } from "./dump-sql";
 import { runSync } from "./query-program";
-import { beginSnapshot, snapshotExceptions } from "./snapshot";
+import { beginSnapshot, snapshotExceptions, type SnapshotTable } from "./snapshot";
 import type { SqlDatabase } from "./sql-handle";
 import { selectTables, type TableChoice } from "./table-selection";
 import type { DumpPlan } from "./types";
@@ -32,15 +32,17 @@ export function startDump(db: SqlDatabase, database: string, choice: TableChoice
   const plan = selectTables(runSync(db.sql, dumpPlan(database, db.sql.databaseSize)), choice);
   if (snapshotId === null) return { plan, snapshot: null };
   const start = beginSnapshot(db, snapshotId, plan.tables);
+  return { plan, snapshot: snapshotSummary(snapshotId, start.tables, start.sequences) };
+}
+
+/** What a dump keeps of a snapshot just taken. */
+export function snapshotSummary(snapshotId: string, tables: SnapshotTable[], sequences: SequenceRow[]): SnapshotSummary {
   return {
-    plan,
-    snapshot: {
-      id: snapshotId,
-      takenAt: new Date().toISOString(),
-      sequences: start.sequences,
-      copiedTables: start.tables.filter((t) => t.method === "copied").length,
-      trackedTables: start.tables.filter((t) => t.method === "copy-on-write").length,
-      exceptions: snapshotExceptions(start.tables),
-    },
+    id: snapshotId,
+    takenAt: new Date().toISOString(),
+    sequences,
+    copiedTables: tables.filter((t) => t.method === "copied").length,
+    trackedTables: tables.filter((t) => t.method === "copy-on-write").length,
+    exceptions: snapshotExceptions(tables),
   };
 }

@@ -91,6 +91,8 @@ export interface ListPosition {
 
 export interface JobListQuery {
   database?: string;
+  /** Only dumps started by this schedule. */
+  schedule?: string;
   limit: number;
   before?: ListPosition;
 }

@@ -71,6 +71,10 @@ export class JobTable {
       conditions.push("database = ?");
       params.push(query.database);
     }
+    if (query.schedule) {
+      conditions.push("json_extract(record, '$.schedule') = ?");
+      params.push(query.schedule);
+    }
     if (query.before) {
       conditions.push("(created_at, id) < (?, ?)");
       params.push(query.before.createdAt, query.before.id);
@@ -83,6 +87,17 @@ export class JobTable {
       )
       .toArray()
       .map((row) => JSON.parse(row.record) as JobRecord<K>);
+  }
+
+  /** The completed dumps that `schedule` started, on every database: what its retention policy chooses from. */
+  completedScheduledDumps(schedule: string): Array<{ id: string; database: string; createdAt: string }> {
+    return this.database.sql
+      .exec<{ id: string; database: string; created_at: string }>(
+        "SELECT id, database, created_at FROM jobs WHERE kind = 'dump' AND phase = 'completed' AND json_extract(record, '$.schedule') = ?",
+        schedule,
+      )
+      .toArray()
+      .map((row) => ({ id: row.id, database: row.database, createdAt: row.created_at }));
   }
 
   /** Jobs on `database` that have not finished by their records, oldest first. */

@@ -34,6 +34,11 @@ export function* selectOne<R extends SqlValue[]>(sql: string, ...params: QueryPa
   return rows[0];
 }
 
+/** Yields one statement that returns no rows (a write, or DDL), run when the program reaches it. */
+export function* execute(sql: string, ...params: QueryParam[]): Generator<Query, void, Rows> {
+  yield* selectAll(sql, ...params);
+}
+
 /**
  * Runs a program to its end, each query on `sql` as it is yielded. Rows are handed over as a lazy
  * cursor; the rows a program leaves unread are stepped through at the end (see below), so that a

@@ -10,7 +10,7 @@ import { isUtf8 } from "node:buffer";
 import { MAX_STATEMENT_BYTES, insertColumns, insertPrefix, type ValueExpression } from "./dump-sql";
 import { select, selectOne, type QueryProgram } from "./query-program";
 import { realLiteral } from "./real-literal";
-import { literalExpression, quoteIdentifier, quoteString } from "./sql-text";
+import { literalOf, quoteString } from "./sql-text";
 import type { KeyCursor, TablePlan } from "./types";
 
 /** Bytes the text of one read may hold: well below the 2 MB a Durable Object's SQLite allows for a string. */
@@ -18,11 +18,12 @@ export const BATCH_TEXT_BYTES = 1_500_000;
 /** Longest text of an exact REAL (a denormal: a mantissa divided by 2^62 seventeen times). */
 const MAX_REAL_LITERAL = 400;
 
-/** A query over a table's rows: its first `keyWidth` columns are the key, the rest one per inserted column. */
+/** A query over a table's rows: `keyWidth` key columns, one per inserted column, then `trailing` more (if any). */
 export interface RowQuery {
   sql: string;
   params: number[];
   keyWidth: number;
+  trailing?: number;
 }
 
 /** Where the rows are found (dump-read's RowSource: the live table or a snapshot's merge), with the expressions to select. */
@@ -52,10 +53,11 @@ const enum Part {
 function named(table: TablePlan, query: RowQuery): { withRows: string; rows: string; keys: string[]; values: string[] } {
   const keys = Array.from({ length: query.keyWidth }, (_, i) => `k${i}`);
   const values = insertColumns(table).map((_, i) => `v${i}`);
+  const trailing = Array.from({ length: query.trailing ?? 0 }, (_, i) => `t${i}`);
   // The name must not be one the source reads (a table of that name would become a circular reference).
   let rows = "batch_rows";
   while (query.sql.includes(rows)) rows += "_";
-  return { withRows: `WITH ${rows}(${[...keys, ...values].join(", ")}) AS (${query.sql})`, rows, keys, values };
+  return { withRows: `WITH ${rows}(${[...keys, ...values, ...trailing].join(", ")}) AS (${query.sql})`, rows, keys, values };
 }
 
 /**
@@ -64,8 +66,7 @@ function named(table: TablePlan, query: RowQuery): { withRows: string; rows: str
  * large for quote(), a row longer than the batch allows) is left out, which count(line) shows.
  */
 export function batchTextQuery(table: TablePlan, source: BatchSource, after: KeyCursor | null, limit: number): RowQuery {
-  const cell: ValueExpression = (column, i) =>
-    `CASE WHEN typeof(${quoteIdentifier(column)}) = 'real' THEN ${splitsReals(table, i) ? "char(0)" : "NULL"} ELSE ${literalExpression(column)} END`;
+  const cell: ValueExpression = (value, i) => `CASE WHEN typeof(${value}) = 'real' THEN ${splitsReals(table, i) ? "char(0)" : "NULL"} ELSE ${literalOf(value)} END`;
   const query = source.chunkSelect(after, limit, cell);
   const { withRows, rows, values } = named(table, query);
   const line = [quoteString(insertPrefix(table)), ...values.flatMap((v, i) => (i > 0 ? ["','", v] : [v])), "');\n'"].join(" || ");
@@ -86,7 +87,7 @@ export function batchTextQuery(table: TablePlan, source: BatchSource, after: Key
  * one), then the key literals of row number `rows`, the last.
  */
 export function batchRealsQuery(table: TablePlan, source: BatchSource, after: KeyCursor | null, limit: number, rows: number): RowQuery {
-  const real: ValueExpression = (column, i) => (splitsReals(table, i) ? `CASE WHEN typeof(${quoteIdentifier(column)}) = 'real' THEN ${quoteIdentifier(column)} END` : "NULL");
+  const real: ValueExpression = (value, i) => (splitsReals(table, i) ? `CASE WHEN typeof(${value}) = 'real' THEN ${value} END` : "NULL");
   const query = source.chunkSelect(after, limit, real);
   const { withRows, rows: from, keys, values } = named(table, query);
   const split = values.filter((_, i) => splitsReals(table, i));

@@ -9,6 +9,11 @@ export const DATABASE_NAME = v.pipe(
   v.regex(/^[A-Za-z0-9_-]{1,64}$/, "database must be 1-64 characters of A-Z, a-z, 0-9, _ and -"),
 );
 
+export const SCHEDULE_NAME = v.pipe(
+  v.string(),
+  v.regex(/^[A-Za-z0-9_-]{1,64}$/, "a schedule name is 1-64 characters of A-Z, a-z, 0-9, _ and -"),
+);
+
 export const DUMP_ID = v.pipe(v.string(), v.regex(/^[a-zA-Z0-9_][a-zA-Z0-9-_]{0,99}$/, "not a dump id"));
 
 const SQL_PARAM = v.union([v.string(), v.number(), v.null(), v.boolean()]);
@@ -85,6 +90,8 @@ export type DumpOptions = v.InferOutput<typeof DUMP_OPTIONS>;
 export const LIST_QUERY = v.object({
   database: v.optional(DATABASE_NAME),
   status: v.optional(v.picklist(JOB_STATUSES)),
+  /** Only the dumps of this schedule. */
+  schedule: v.optional(SCHEDULE_NAME),
   limit: v.optional(
     v.pipe(v.string(), v.regex(/^\d+$/, "limit must be a positive integer"), v.transform(Number), v.minValue(1), v.maxValue(100)),
     "20",

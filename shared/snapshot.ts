@@ -4,11 +4,11 @@
 
 import type { SequenceRow } from "./dump-sql";
 import { sequences } from "./dump-plan";
-import { liveRows, type RowSource } from "./dump-read";
-import { runSync } from "./query-program";
+import { liveRows, readChunk, type RowSource } from "./dump-read";
+import { execute, runSync, selectAll, selectOne, type Query, type QueryParam, type QueryProgram } from "./query-program";
 import type { SqlDatabase, SqlValue } from "./sql-handle";
 import { quoteIdentifier as q } from "./sql-text";
-import type { KeyCursor, TablePlan } from "./types";
+import type { ChunkRequest, ChunkResult, KeyCursor, TablePlan } from "./types";
 import {
   compareWithCursor,
   copyRows,
@@ -82,12 +82,84 @@ function checkId(snapshotId: string): void {
   if (!SNAPSHOT_ID.test(snapshotId)) throw new Error(`snapshot id must be 1 to 32 letters or digits, got ${JSON.stringify(snapshotId)}`);
 }
 
+/** What taking a snapshot needs, read from the database, and the statements that take it. */
+export interface SnapshotPreparation {
+  snapshotId: string;
+  tables: SnapshotTable[];
+  /** To run in order, in one transaction: drop a snapshot of the same id, create the state table, side tables, copies, triggers and state rows. */
+  statements: Query[];
+  /** Names of the tables and triggers the statements create. */
+  created: string[];
+}
+
 /**
- * Takes the snapshot: in one transaction, creates the state table and, per table, either a copy (small
- * and virtual tables) or a side table and the triggers that fill it, and reads sqlite_sequence. `tables`
- * must be planned in the same synchronous call (no await in between), so that the plan, the sequences and
- * the snapshot describe one instant; a table's `index` in the snapshot is its position in `tables`.
- * Beginning an id that exists replaces it, so a retried begin step gets a fresh, complete snapshot.
+ * Reads what a snapshot of `tables` needs (sizes, keys, UNIQUE indexes) and returns the statements that
+ * take it. Whoever runs them decides the instant: a Durable Object runs the reads and the statements in
+ * one synchronous transaction (beginSnapshot); D1 runs the statements as one batch, guarded by a check
+ * that the schema did not change since the reads.
+ */
+export function* prepareSnapshot(
+  snapshotId: string,
+  tables: TablePlan[],
+  copyLimits: Partial<CopyLimits> = {},
+  /** Each table's schemaOfTables() entry as read with the plan, for schemaGuard() (D1). */
+  schemas: Map<string, string> = new Map(),
+): QueryProgram<SnapshotPreparation> {
+  checkId(snapshotId);
+  const limits = { ...DEFAULT_COPY_LIMITS, ...copyLimits };
+  const statements: Query[] = [];
+  const add = (sql: string, ...params: QueryParam[]) => statements.push({ sql, params });
+  for (const object of yield* snapshotObjects(snapshotId)) add(`DROP ${object.type.toUpperCase()} IF EXISTS ${q(object.name)}`);
+  const state = stateTableName(snapshotId);
+  const width = Math.max(1, ...tables.map((t) => (t.key.kind === "rowid" ? 1 : t.key.columns.length)));
+  add(
+    `CREATE TABLE ${q(state)}(t INTEGER PRIMARY KEY, name TEXT NOT NULL, done INTEGER NOT NULL, ` +
+      `fingerprint TEXT, ref TEXT NOT NULL, schema TEXT, ${cursorColumns(width).join(", ")})`,
+  );
+  const created = [state];
+  const snapshotTables: SnapshotTable[] = [];
+  for (const [index, plan] of tables.entries()) {
+    const table = yield* describeTable(snapshotId, plan, index, limits);
+    if (table.side && sideColumns(table, plan).length > MAX_TABLE_COLUMNS) {
+      throw new SnapshotError(
+        `table ${q(plan.name)} has ${plan.columns.length} columns: a snapshot of it needs a side table of ` +
+          `${sideColumns(table, plan).length}, more than the ${MAX_TABLE_COLUMNS} a Durable Object allows; dump with "snapshot": false`,
+      );
+    }
+    if (table.side) {
+      add(createSideTable(table, plan));
+      created.push(table.side);
+    }
+    if (table.method === "copied") add(copyRows(table, plan));
+    if (table.method === "copy-on-write") {
+      const context = yield* triggerContext(plan, state);
+      table.triggers = triggerRoles(context).map((role) => triggerName(snapshotId, index, role));
+      for (const role of triggerRoles(context)) add(createTrigger(snapshotId, table, plan, context, role));
+      created.push(...table.triggers);
+    }
+    snapshotTables.push(table);
+  }
+  // The fingerprints are taken by SQL after the objects exist, so that checkSnapshot() compares like with like.
+  for (const table of snapshotTables) {
+    const fingerprint = table.method === "copy-on-write" ? fingerprintQuery(table) : { sql: "NULL", params: [] };
+    add(
+      `INSERT INTO ${q(state)}(t, name, done, fingerprint, ref, schema) VALUES (?, ?, 0, (${fingerprint.sql}), ?, ?)`,
+      table.index,
+      table.name,
+      ...fingerprint.params,
+      JSON.stringify(table),
+      schemas.get(table.name) ?? null,
+    );
+  }
+  return { snapshotId, tables: snapshotTables, statements, created };
+}
+
+/**
+ * Takes the snapshot in a Durable Object (or any handle with synchronous transactions): the reads, the
+ * statements and sqlite_sequence in one transaction. `tables` must be planned in the same synchronous call
+ * (no await in between), so that the plan, the sequences and the snapshot describe one instant; a table's
+ * `index` in the snapshot is its position in `tables`. Beginning an id that exists replaces it, so a
+ * retried begin step gets a fresh, complete snapshot.
  */
 export function beginSnapshot(
   db: SqlDatabase,
@@ -96,54 +168,50 @@ export function beginSnapshot(
   copyLimits: Partial<CopyLimits> = {},
 ): SnapshotStart {
   checkId(snapshotId);
-  const limits = { ...DEFAULT_COPY_LIMITS, ...copyLimits };
   return db.transactionSync(() => {
-    dropObjects(db, snapshotId);
-    const state = stateTableName(snapshotId);
-    const width = Math.max(1, ...tables.map((t) => (t.key.kind === "rowid" ? 1 : t.key.columns.length)));
-    db.sql.exec(
-      `CREATE TABLE ${q(state)}(t INTEGER PRIMARY KEY, name TEXT NOT NULL, done INTEGER NOT NULL, ` +
-        `fingerprint TEXT, ref TEXT NOT NULL, ${cursorColumns(width).join(", ")})`,
-    );
-    const created = [state];
-    const snapshotTables = tables.map((plan, index) => {
-      const table = describeTable(db, snapshotId, plan, index, limits);
-      if (table.side && sideColumns(table, plan).length > MAX_TABLE_COLUMNS) {
-        throw new SnapshotError(
-          `table ${q(plan.name)} has ${plan.columns.length} columns: a snapshot of it needs a side table of ` +
-            `${sideColumns(table, plan).length}, more than the ${MAX_TABLE_COLUMNS} a Durable Object allows; dump with "snapshot": false`,
-        );
-      }
-      if (table.side) {
-        db.sql.exec(createSideTable(table, plan));
-        created.push(table.side);
-      }
-      if (table.method === "copied") db.sql.exec(copyRows(table, plan));
-      if (table.method === "copy-on-write") {
-        const context = triggerContext(db, plan, state);
-        table.triggers = triggerRoles(context).map((role) => triggerName(snapshotId, index, role));
-        for (const role of triggerRoles(context)) db.sql.exec(createTrigger(snapshotId, table, plan, context, role));
-        created.push(...table.triggers);
-      }
-      return table;
-    });
-    const master = masterByTable(db);
-    for (const table of snapshotTables) {
-      const fingerprint = table.method === "copy-on-write" ? schemaFingerprint(db, table, master) : null;
-      db.sql.exec(
-        `INSERT INTO ${q(state)}(t, name, done, fingerprint, ref) VALUES (?, ?, 0, ?, ?)`,
-        table.index,
-        table.name,
-        fingerprint,
-        JSON.stringify(table),
-      );
-    }
+    const preparation = runSync(db.sql, prepareSnapshot(snapshotId, tables, copyLimits));
+    for (const statement of preparation.statements) db.sql.exec(statement.sql, ...statement.params);
+    const { tables: snapshotTables, created } = preparation;
     return { snapshotId, tables: snapshotTables, sequences: runSync(db.sql, sequences()), created };
   });
 }
 
-function describeTable(db: SqlDatabase, snapshotId: string, plan: TablePlan, index: number, limits: CopyLimits): SnapshotTable {
-  const method = snapshotMethod(db, plan, limits);
+/** One table's entries of sqlite_master (itself, its indexes and triggers), as JSON; snapshot objects left out. */
+function schemaOfTable(tableName: string): string {
+  return (
+    `SELECT json_group_array(json_array(type, name, sql)) FROM (SELECT type, name, sql FROM sqlite_master ` +
+    `WHERE tbl_name = ${tableName} AND substr(name, 1, ${SNAPSHOT_PREFIX.length}) <> '${SNAPSHOT_PREFIX}' ORDER BY type, name)`
+  );
+}
+
+/**
+ * schemaOfTable() of every table, by name: a source that cannot plan and take the snapshot in one call
+ * (D1) reads it before planning and again after preparing, and goes on only when both agree.
+ */
+export function* schemaOfTables(): QueryProgram<Map<string, string>> {
+  const rows = yield* selectAll<[string, string]>(
+    `SELECT t.name, (${schemaOfTable("t.name")}) FROM (SELECT DISTINCT tbl_name AS name FROM sqlite_master) AS t ORDER BY t.name`,
+  );
+  return new Map(rows);
+}
+
+/**
+ * A statement that fails (malformed JSON) unless every table of the snapshot still has the schema recorded
+ * for it: the last of a D1 batch that takes a snapshot, so that the batch commits only if nothing changed
+ * between the reads and the batch.
+ */
+export function schemaGuard(snapshotId: string): Query {
+  const state = q(stateTableName(snapshotId));
+  return {
+    sql:
+      `SELECT CASE WHEN EXISTS (SELECT 1 FROM ${state} AS s WHERE s.schema IS NOT (${schemaOfTable("s.name")})) ` +
+      `THEN json('the schema changed while the snapshot was taken') ELSE 1 END`,
+    params: [],
+  };
+}
+
+function* describeTable(snapshotId: string, plan: TablePlan, index: number, limits: CopyLimits): QueryProgram<SnapshotTable> {
+  const method = yield* snapshotMethod(plan, limits);
   const taken = [...plan.columns, ...(plan.key.kind === "rowid" ? [plan.key.column] : [])];
   const keyColumns = plan.key.kind === "rowid" ? [plan.key.column] : plan.key.columns;
   const withSide = method === "copy-on-write" || method === "copied";
@@ -153,7 +221,7 @@ function describeTable(db: SqlDatabase, snapshotId: string, plan: TablePlan, ind
     method,
     side: withSide ? `${snapshotObjectPrefix(snapshotId)}${index}` : null,
     keyColumns,
-    collations: plan.key.kind === "rowid" ? ["BINARY"] : primaryKeyCollations(db, plan),
+    collations: plan.key.kind === "rowid" ? ["BINARY"] : yield* primaryKeyCollations(plan),
     sideKeyColumns: plan.key.kind === "rowid" ? [freshName(`${SNAPSHOT_PREFIX}key`, taken)] : keyColumns,
     presentColumn: freshName(`${SNAPSHOT_PREFIX}present`, taken),
     triggers: [],
@@ -161,18 +229,15 @@ function describeTable(db: SqlDatabase, snapshotId: string, plan: TablePlan, ind
 }
 
 /** Copies small tables (spending `limits.totalBytes` down as it goes), triggers the others. */
-function snapshotMethod(db: SqlDatabase, plan: TablePlan, limits: CopyLimits): SnapshotMethod {
+function* snapshotMethod(plan: TablePlan, limits: CopyLimits): QueryProgram<SnapshotMethod> {
   if (plan.content === "rebuild") return "rebuilt";
   if (plan.content === "none") return "no-content";
   const bytes = plan.columns.map((c) => `coalesce(length(CAST(${q(c)} AS BLOB)), 0)`).join(" + ");
-  const size = db.sql
-    .exec<{ rows: number; bytes: number | null }>(
-      `SELECT count(*) AS rows, sum(${bytes}) AS bytes FROM (SELECT ${plan.columns.map(q).join(", ")} ` +
-        `FROM ${q(plan.name)} LIMIT ${limits.maxRows + 1})`,
-    )
-    .one();
-  const copyBytes = size.bytes ?? 0;
-  if (size.rows <= limits.maxRows && copyBytes <= Math.min(limits.maxBytes, limits.totalBytes)) {
+  const [rows, total] = yield* selectOne<[number, number | null]>(
+    `SELECT count(*), sum(${bytes}) FROM (SELECT ${plan.columns.map(q).join(", ")} ` + `FROM ${q(plan.name)} LIMIT ${limits.maxRows + 1})`,
+  );
+  const copyBytes = total ?? 0;
+  if (rows <= limits.maxRows && copyBytes <= Math.min(limits.maxBytes, limits.totalBytes)) {
     limits.totalBytes -= copyBytes;
     return "copied";
   }
@@ -180,51 +245,44 @@ function snapshotMethod(db: SqlDatabase, plan: TablePlan, limits: CopyLimits): S
 }
 
 /** Collations of a WITHOUT ROWID table's key: those of its primary key index, which decide key equality. */
-function primaryKeyCollations(db: SqlDatabase, plan: TablePlan): string[] {
-  const index = db.sql.exec<{ name: string }>("SELECT name FROM pragma_index_list(?) WHERE origin = 'pk'", plan.name).one().name;
-  const terms = db.sql
-    .exec<{ name: string; coll: string }>("SELECT name, coll FROM pragma_index_xinfo(?) WHERE key = 1 ORDER BY seqno", index)
-    .toArray();
+function* primaryKeyCollations(plan: TablePlan): QueryProgram<string[]> {
+  const [index] = yield* selectOne<[string]>("SELECT name FROM pragma_index_list(?) WHERE origin = 'pk'", plan.name);
+  const terms = yield* selectAll<[string, string]>("SELECT name, coll FROM pragma_index_xinfo(?) WHERE key = 1 ORDER BY seqno", index);
   const keyColumns = plan.key.kind === "rowid" ? [] : plan.key.columns;
-  return keyColumns.map((column) => terms.find((t) => t.name === column)?.coll ?? "BINARY");
+  return keyColumns.map((column) => terms.find(([name]) => name === column)?.[1] ?? "BINARY");
 }
 
-function triggerContext(db: SqlDatabase, plan: TablePlan, state: string): TriggerContext {
-  const columns = db.sql
-    .exec<{ name: string; hidden: number }>("SELECT name, hidden FROM pragma_table_xinfo(?) ORDER BY cid", plan.name)
-    .toArray();
-  const indexes = db.sql
-    .exec<{ name: string; origin: string; partial: number; sql: string | null }>(
-      `SELECT l.name, l.origin, l.partial, m.sql FROM pragma_index_list(?) AS l ` +
-        `LEFT JOIN sqlite_master AS m ON m.type = 'index' AND m.name = l.name WHERE l."unique" = 1`,
-      plan.name,
-    )
-    .toArray()
-    // A WITHOUT ROWID table's primary key is its key: the key saves cover it.
-    .filter((index) => !(plan.key.kind === "primaryKey" && index.origin === "pk"));
-  const uniqueIndexes = indexes.map((index): UniqueIndex => {
-    const terms = db.sql
-      .exec<{ cid: number; name: string | null; coll: string }>(
-        "SELECT cid, name, coll FROM pragma_index_xinfo(?) WHERE key = 1 ORDER BY seqno",
-        index.name,
-      )
-      .toArray();
-    const hasExpression = terms.some((t) => t.cid === -2);
-    const texts = hasExpression ? indexTerms(index.sql ?? "") : [];
+function* triggerContext(plan: TablePlan, state: string): QueryProgram<TriggerContext> {
+  const columns = yield* selectAll<[string, number]>("SELECT name, hidden FROM pragma_table_xinfo(?) ORDER BY cid", plan.name);
+  const listed = yield* selectAll<[string, string, number, string | null]>(
+    `SELECT l.name, l.origin, l.partial, m.sql FROM pragma_index_list(?) AS l ` +
+      `LEFT JOIN sqlite_master AS m ON m.type = 'index' AND m.name = l.name WHERE l."unique" = 1`,
+    plan.name,
+  );
+  // A WITHOUT ROWID table's primary key is its key: the key saves cover it.
+  const indexes = listed.filter(([, origin]) => !(plan.key.kind === "primaryKey" && origin === "pk"));
+  const uniqueIndexes: UniqueIndex[] = [];
+  for (const [name, , partial, sql] of indexes) {
+    const terms = yield* selectAll<[number, string | null, string]>(
+      "SELECT cid, name, coll FROM pragma_index_xinfo(?) WHERE key = 1 ORDER BY seqno",
+      name,
+    );
+    const hasExpression = terms.some(([cid]) => cid === -2);
+    const texts = hasExpression ? indexTerms(sql ?? "") : [];
     if (hasExpression && texts.length !== terms.length) {
-      throw new Error(`table ${plan.name}: cannot read the terms of its UNIQUE index ${index.name} for a snapshot`);
+      throw new Error(`table ${plan.name}: cannot read the terms of its UNIQUE index ${name} for a snapshot`);
     }
-    return {
-      columns: terms.map((t) => (t.cid === -2 ? null : t.name)),
-      terms: terms.map((t, i) => (t.cid === -2 ? texts[i] : q(t.name!))),
-      collations: terms.map((t) => t.coll),
-      partial: index.partial === 1,
-    };
-  });
+    uniqueIndexes.push({
+      columns: terms.map(([cid, column]) => (cid === -2 ? null : column)),
+      terms: terms.map(([cid, column], i) => (cid === -2 ? texts[i] : q(column!))),
+      collations: terms.map(([, , coll]) => coll),
+      partial: partial === 1,
+    });
+  }
   return {
     state,
-    allColumns: columns.map((c) => c.name),
-    generatedColumns: columns.filter((c) => c.hidden === 2 || c.hidden === 3).map((c) => c.name),
+    allColumns: columns.map(([name]) => name),
+    generatedColumns: columns.filter(([, hidden]) => hidden === 2 || hidden === 3).map(([name]) => name),
     uniqueIndexes,
   };
 }
@@ -262,30 +320,29 @@ export function indexTerms(createIndexSql: string): string[] {
 // ---- reading ----------------------------------------------------------------------------------
 
 interface StateRow {
-  name: string;
   done: number;
   fingerprint: string | null;
-  ref: string;
+  table: SnapshotTable;
 }
 
-function stateRow(db: SqlDatabase, snapshotId: string, tableIndex: number): StateRow {
+/** Whether a table exists: pragma_table_list(name) looks it up by name, without scanning sqlite_master. */
+function* tableExists(name: string): QueryProgram<boolean> {
+  return (yield* selectAll("SELECT 1 FROM pragma_table_list(?) WHERE schema = 'main'", name)).length > 0;
+}
+
+function* stateRow(snapshotId: string, tableIndex: number): QueryProgram<StateRow> {
   checkId(snapshotId);
   const state = stateTableName(snapshotId);
-  const exists = db.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", state).toArray().length > 0;
-  if (!exists) throw new SnapshotError(`snapshot ${snapshotId} no longer exists (it was ended); retry the dump`);
-  const rows = db.sql
-    .exec<StateRow & Record<string, string | number | null>>(
-      `SELECT name, done, fingerprint, ref FROM ${q(state)} WHERE t = ?`,
-      tableIndex,
-    )
-    .toArray();
+  if (!(yield* tableExists(state))) throw new SnapshotError(`snapshot ${snapshotId} no longer exists (it was ended); retry the dump`);
+  const rows = yield* selectAll<[number, string | null, string]>(`SELECT done, fingerprint, ref FROM ${q(state)} WHERE t = ?`, tableIndex);
   if (rows.length === 0) throw new SnapshotError(`snapshot ${snapshotId} has no table number ${tableIndex}`);
-  return rows[0];
+  const [done, fingerprint, ref] = rows[0];
+  return { done, fingerprint, table: JSON.parse(ref) as SnapshotTable };
 }
 
 /** The snapshot's record of table `tableIndex`, as beginSnapshot() returned it. */
 export function snapshotTable(db: SqlDatabase, snapshotId: string, tableIndex: number): SnapshotTable {
-  return JSON.parse(stateRow(db, snapshotId, tableIndex).ref) as SnapshotTable;
+  return runSync(db.sql, stateRow(snapshotId, tableIndex)).table;
 }
 
 /**
@@ -293,67 +350,45 @@ export function snapshotTable(db: SqlDatabase, snapshotId: string, tableIndex: n
  * as the snapshot made them. Throws a SnapshotError naming the table otherwise: the file would not be the
  * snapshot. Other indexes may change: they change neither the rows read nor which rows REPLACE deletes.
  */
-export function checkSnapshotSchema(db: SqlDatabase, snapshotId: string, tableIndex: number): SnapshotTable {
-  const row = stateRow(db, snapshotId, tableIndex);
-  const table = JSON.parse(row.ref) as SnapshotTable;
-  if (row.done) return table;
-  if (table.method === "copied" && !objectExists(db, table.side!)) {
+export function* checkSnapshot(snapshotId: string, tableIndex: number): QueryProgram<SnapshotTable> {
+  const { done, fingerprint, table } = yield* stateRow(snapshotId, tableIndex);
+  if (done) return table;
+  if (table.method === "copied" && !(yield* tableExists(table.side!))) {
     throw new SnapshotError(`table ${q(table.name)}: the snapshot's copy of it is gone; retry the dump`);
   }
-  if (row.fingerprint === null) return table;
-  const now = schemaFingerprint(db, table);
-  if (now !== row.fingerprint) {
+  if (fingerprint === null) return table;
+  const query = fingerprintQuery(table);
+  const [now] = yield* selectOne<[string]>(query.sql, ...query.params);
+  if (now !== fingerprint) {
     throw new SnapshotError(
-      `table ${q(table.name)} ${schemaChange(JSON.parse(row.fingerprint), JSON.parse(now), table)} while the dump ` +
+      `table ${q(table.name)} ${schemaChange(JSON.parse(fingerprint), JSON.parse(now), table)} while the dump ` +
         `was running, so the file could not be a snapshot of one instant; retry the dump`,
     );
   }
   return table;
 }
 
+export function checkSnapshotSchema(db: SqlDatabase, snapshotId: string, tableIndex: number): SnapshotTable {
+  return runSync(db.sql, checkSnapshot(snapshotId, tableIndex));
+}
+
 type SchemaEntry = [type: string, name: string, sql: string | null];
 
-/** The table's definition, its UNIQUE indexes, and the snapshot's triggers and side table, as JSON. */
-function schemaFingerprint(db: SqlDatabase, table: SnapshotTable, master?: Map<string, MasterRow[]>): string {
-  const unique = new Set(
-    db.sql
-      .exec<{ name: string }>(`SELECT name FROM pragma_index_list(?) WHERE "unique" = 1`, table.name)
-      .toArray()
-      .map((r) => r.name),
-  );
-  const rows = master
-    ? [...(master.get(table.name) ?? []), ...(master.get(table.side!) ?? [])]
-    : readMaster(db, "WHERE tbl_name IN (?, ?)", table.name, table.side);
-  const entries = rows
-    .filter((m) => m.type === "table" || (m.type === "index" && unique.has(m.name)) || table.triggers.includes(m.name))
-    .sort((a, b) => (a.type === b.type ? compareText(a.name, b.name) : compareText(a.type, b.type)))
-    .map((m): SchemaEntry => [m.type, m.name, m.sql]);
-  return JSON.stringify(entries);
+/**
+ * The table's definition, its UNIQUE indexes, and the snapshot's triggers and side table, as a JSON array of
+ * [type, name, sql], by a query: the same text whether it runs among the statements that take the snapshot
+ * or before a read.
+ */
+function fingerprintQuery(table: SnapshotTable): { sql: string; params: string[] } {
+  const triggers = table.triggers.map(() => "?").join(", ");
+  return {
+    sql:
+      `SELECT json_group_array(json_array(type, name, sql)) FROM (SELECT type, name, sql FROM sqlite_master ` +
+      `WHERE tbl_name IN (?, ?) AND (type = 'table' OR name IN (${triggers}) OR (type = 'index' AND name IN ` +
+      `(SELECT name FROM pragma_index_list(?) WHERE "unique" = 1))) ORDER BY type, name)`,
+    params: [table.name, table.side!, ...table.triggers, table.name],
+  };
 }
-
-interface MasterRow {
-  type: string;
-  name: string;
-  tbl_name: string;
-  sql: string | null;
-}
-
-function readMaster(db: SqlDatabase, where: string, ...bindings: unknown[]): MasterRow[] {
-  return db.sql.exec<MasterRow & Record<string, string | null>>(`SELECT type, name, tbl_name, sql FROM sqlite_master ${where}`, ...bindings).toArray();
-}
-
-/** sqlite_master read once and grouped by table: one scan for every table's fingerprint at the start. */
-function masterByTable(db: SqlDatabase): Map<string, MasterRow[]> {
-  const byTable = new Map<string, MasterRow[]>();
-  for (const row of readMaster(db, "")) {
-    const rows = byTable.get(row.tbl_name);
-    if (rows) rows.push(row);
-    else byTable.set(row.tbl_name, [row]);
-  }
-  return byTable;
-}
-
-const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** What changed between two fingerprints, in words. */
 function schemaChange(before: SchemaEntry[], after: SchemaEntry[], table: SnapshotTable): string {
@@ -367,62 +402,71 @@ function schemaChange(before: SchemaEntry[], after: SchemaEntry[], table: Snapsh
   return "lost or changed the snapshot's triggers";
 }
 
-function objectExists(db: SqlDatabase, name: string): boolean {
-  return db.sql.exec("SELECT 1 FROM sqlite_master WHERE name = ?", name).toArray().length > 0;
-}
-
 /**
  * Moves table `tableIndex`'s cursor to `after`, the start key of the chunk step in progress, and drops the
  * saved rows at or before it. Call it at the start of every chunk step, before the read, with the same
  * `after` the read uses: the previous step has completed, so no retry reads those rows again, while a
  * retry of this step finds everything it read before. "done", called in the step after a table's last
  * chunk, stops the table's triggers and empties its side table. Repeating a call changes nothing; moving
- * back is refused.
+ * back is refused. Each write is safe alone (D1 runs them one by one): a prune that did not happen leaves
+ * rows at or before the cursor, which no read looks at.
  */
-export function advanceSnapshot(db: SqlDatabase, snapshotId: string, tableIndex: number, after: KeyCursor | null | "done"): void {
-  const row = stateRow(db, snapshotId, tableIndex);
-  const table = JSON.parse(row.ref) as SnapshotTable;
+export function* moveSnapshot(snapshotId: string, tableIndex: number, after: KeyCursor | null | "done"): QueryProgram<void> {
+  const { done, table } = yield* stateRow(snapshotId, tableIndex);
   const state = stateTableName(snapshotId);
   if (after === "done") {
-    if (row.done) return;
-    db.transactionSync(() => {
-      db.sql.exec(`UPDATE ${q(state)} SET done = 1 WHERE t = ?`, tableIndex);
-      if (table.side && objectExists(db, table.side)) db.sql.exec(`DELETE FROM ${q(table.side)}`);
-    });
+    if (done) return;
+    yield* execute(`UPDATE ${q(state)} SET done = 1 WHERE t = ?`, tableIndex);
+    if (table.side && (yield* tableExists(table.side))) yield* execute(`DELETE FROM ${q(table.side)}`);
     return;
   }
-  if (row.done) throw new SnapshotError(`table ${q(table.name)} was already finished in snapshot ${snapshotId}`);
+  if (done) throw new SnapshotError(`table ${q(table.name)} was already finished in snapshot ${snapshotId}`);
   if (!table.side) return;
   if (after === null) {
-    const started = db.sql.exec<{ k0: SqlValue }>(`SELECT k0 FROM ${q(state)} WHERE t = ?`, tableIndex).one().k0 !== null;
-    if (started) throw new SnapshotError(`table ${q(table.name)}: the snapshot cannot move back to the start`);
+    const [k0] = yield* selectOne<[SqlValue]>(`SELECT k0 FROM ${q(state)} WHERE t = ?`, tableIndex);
+    if (k0 !== null) throw new SnapshotError(`table ${q(table.name)}: the snapshot cannot move back to the start`);
     return;
   }
   const compare = compareWithCursor(table, state, after);
-  const direction = db.sql.exec<{ direction: number }>(compare.sql, ...compare.params).one().direction;
+  const [direction] = yield* selectOne<[number]>(compare.sql, ...compare.params);
   if (direction === 0) return;
   if (direction < 0) throw new SnapshotError(`table ${q(table.name)}: the snapshot cannot move back before its cursor`);
-  db.transactionSync(() => {
-    for (const statement of moveCursor(table, state, after)) db.sql.exec(statement.sql, ...statement.params);
-  });
+  for (const statement of moveCursor(table, state, after)) yield* execute(statement.sql, ...statement.params);
 }
 
 /**
  * What a chunk step calls first, before its reads: finishes the tables before `tableIndex` (their last
- * chunks are in completed steps) and moves table `tableIndex`'s cursor to `after` (advanceSnapshot()).
+ * chunks are in completed steps) and moves table `tableIndex`'s cursor to `after` (moveSnapshot()).
  */
-export function advanceSnapshotTo(db: SqlDatabase, snapshotId: string, tableIndex: number, after: KeyCursor | null): void {
+export function* moveSnapshotTo(snapshotId: string, tableIndex: number, after: KeyCursor | null): QueryProgram<void> {
   checkId(snapshotId);
   const state = stateTableName(snapshotId);
-  if (!objectExists(db, state)) throw new SnapshotError(`snapshot ${snapshotId} no longer exists (it was ended); retry the dump`);
-  const unfinished = db.sql.exec<{ t: number }>(`SELECT t FROM ${q(state)} WHERE t < ? AND done = 0 ORDER BY t`, tableIndex).toArray();
-  for (const { t } of unfinished) advanceSnapshot(db, snapshotId, t, "done");
-  advanceSnapshot(db, snapshotId, tableIndex, after);
+  if (!(yield* tableExists(state))) throw new SnapshotError(`snapshot ${snapshotId} no longer exists (it was ended); retry the dump`);
+  const unfinished = yield* selectAll<[number]>(`SELECT t FROM ${q(state)} WHERE t < ? AND done = 0 ORDER BY t`, tableIndex);
+  for (const [t] of unfinished) yield* moveSnapshot(snapshotId, t, "done");
+  yield* moveSnapshot(snapshotId, tableIndex, after);
 }
 
-/** Where a read of the snapshot finds table `plan`'s rows of the instant. */
-export function snapshotRows(plan: TablePlan, table: SnapshotTable): RowSource {
-  if (!readsSnapshot(table)) return liveRows(plan);
+export function advanceSnapshot(db: SqlDatabase, snapshotId: string, tableIndex: number, after: KeyCursor | null | "done"): void {
+  db.transactionSync(() => runSync(db.sql, moveSnapshot(snapshotId, tableIndex, after)));
+}
+
+export function advanceSnapshotTo(db: SqlDatabase, snapshotId: string, tableIndex: number, after: KeyCursor | null): void {
+  db.transactionSync(() => runSync(db.sql, moveSnapshotTo(snapshotId, tableIndex, after)));
+}
+
+/** Whether a tracked table's side table is empty: then no key beyond its cursor was written since the instant. */
+export function* sideIsEmpty(table: SnapshotTable): QueryProgram<boolean> {
+  if (table.method !== "copy-on-write") return false;
+  return (yield* selectAll(`SELECT 1 FROM ${q(table.side!)} LIMIT 1`)).length === 0;
+}
+
+/**
+ * Where a read of the snapshot finds table `plan`'s rows of the instant. `unwritten` (sideIsEmpty(), read
+ * in the same synchronous call as the read) lets a tracked table be read live, without the merge.
+ */
+export function snapshotRows(plan: TablePlan, table: SnapshotTable, unwritten = false): RowSource {
+  if (!readsSnapshot(table) || unwritten) return liveRows(plan);
   return {
     chunkSelect: (after, limit, value) => snapshotChunkSelect(plan, table, after, limit, value),
     // exactKey() reads the first of these rows: the same row the chunk select read, with its key's bytes.
@@ -431,25 +475,39 @@ export function snapshotRows(plan: TablePlan, table: SnapshotTable): RowSource {
   };
 }
 
-// ---- ending and watching ----------------------------------------------------------------------
-
-/** Drops every object of the snapshot. Returns how many it dropped; ending twice drops nothing. */
-export function endSnapshot(db: SqlDatabase, snapshotId: string): number {
-  checkId(snapshotId);
-  return db.transactionSync(() => dropObjects(db, snapshotId));
+/**
+ * readChunk() of the snapshot: checks the table's schema, then reads. `atomic` says the program runs in one
+ * synchronous call (a Durable Object), so a side table seen empty is still empty at the read, which may
+ * then skip the merge; D1 runs each query on its own and always merges.
+ */
+export function* readSnapshotChunk(request: ChunkRequest, snapshot: { id: string; tableIndex: number }, atomic: boolean): QueryProgram<ChunkResult> {
+  const table = yield* checkSnapshot(snapshot.id, snapshot.tableIndex);
+  const unwritten = atomic && (yield* sideIsEmpty(table));
+  return yield* readChunk(request, snapshotRows(request.table, table, unwritten));
 }
 
-function dropObjects(db: SqlDatabase, snapshotId: string): number {
+// ---- ending and watching ----------------------------------------------------------------------
+
+function* snapshotObjects(snapshotId: string): QueryProgram<Array<{ type: string; name: string }>> {
   const prefix = snapshotObjectPrefix(snapshotId);
-  const objects = db.sql
-    .exec<{ type: string; name: string }>(
-      "SELECT type, name FROM sqlite_master WHERE type IN ('trigger', 'table') AND substr(name, 1, ?) = ? ORDER BY type = 'table'",
-      prefix.length,
-      prefix,
-    )
-    .toArray();
-  for (const object of objects) db.sql.exec(`DROP ${object.type.toUpperCase()} IF EXISTS ${q(object.name)}`);
+  const rows = yield* selectAll<[string, string]>(
+    "SELECT type, name FROM sqlite_master WHERE type IN ('trigger', 'table') AND substr(name, 1, ?) = ? ORDER BY type = 'table'",
+    prefix.length,
+    prefix,
+  );
+  return rows.map(([type, name]) => ({ type, name }));
+}
+
+/** Drops every object of the snapshot, triggers first. Returns how many it dropped; ending twice drops nothing. */
+export function* dropSnapshot(snapshotId: string): QueryProgram<number> {
+  checkId(snapshotId);
+  const objects = yield* snapshotObjects(snapshotId);
+  for (const object of objects) yield* execute(`DROP ${object.type.toUpperCase()} IF EXISTS ${q(object.name)}`);
   return objects.length;
+}
+
+export function endSnapshot(db: SqlDatabase, snapshotId: string): number {
+  return db.transactionSync(() => runSync(db.sql, dropSnapshot(snapshotId)));
 }
 
 /** Ids of the snapshots whose objects exist in the database, for a watchdog that ends abandoned ones. */
@@ -465,30 +523,35 @@ export function listSnapshots(db: SqlDatabase): string[] {
 const SAMPLE_ROWS = 1000;
 
 /**
- * Approximate bytes the snapshot holds in its side tables: counted exactly up to SAMPLE_ROWS rows per
- * table, estimated from a sample beyond. Cheap: a row count and one sample per table.
+ * Approximate bytes of old rows the snapshot has saved since the instant, in the side tables of the
+ * tables it tracks (the copies of small tables, taken at the instant and bounded by the copy limits, are
+ * not counted): exact up to SAMPLE_ROWS rows per table, estimated from a sample beyond. Cheap: a row count
+ * and one sample per tracked table.
  */
-export function snapshotHeldBytes(db: SqlDatabase, snapshotId: string): number {
+export function* heldBytes(snapshotId: string): QueryProgram<number> {
   checkId(snapshotId);
   const state = stateTableName(snapshotId);
-  if (!objectExists(db, state)) return 0;
-  const refs = db.sql.exec<{ ref: string }>(`SELECT ref FROM ${q(state)} WHERE done = 0`).toArray();
+  if (!(yield* tableExists(state))) return 0;
+  // Only tracked tables have a fingerprint.
+  const refs = yield* selectAll<[string]>(`SELECT ref FROM ${q(state)} WHERE done = 0 AND fingerprint IS NOT NULL`);
   let bytes = 0;
-  for (const table of refs.map((r) => JSON.parse(r.ref) as SnapshotTable)) {
-    if (!table.side || !objectExists(db, table.side)) continue;
-    const columns = db.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info(?)", table.side).toArray();
-    const rowBytes = columns.map((c) => `coalesce(length(CAST(${q(c.name)} AS BLOB)), 0)`).join(" + ");
+  for (const table of refs.map(([ref]) => JSON.parse(ref) as SnapshotTable)) {
+    if (!table.side || !(yield* tableExists(table.side))) continue;
+    const columns = yield* selectAll<[string]>("SELECT name FROM pragma_table_info(?)", table.side);
+    const rowBytes = columns.map(([name]) => `coalesce(length(CAST(${q(name)} AS BLOB)), 0)`).join(" + ");
     const side = q(table.side);
-    const count = db.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM ${side}`).one().n;
+    const [count] = yield* selectOne<[number]>(`SELECT count(*) FROM ${side}`);
     if (count === 0) continue;
-    const sample = db.sql
-      .exec<{ rows: number; bytes: number }>(
-        `SELECT count(*) AS rows, sum(${rowBytes}) AS bytes FROM (SELECT * FROM ${side} LIMIT ${SAMPLE_ROWS})`,
-      )
-      .one();
-    bytes += Math.round((sample.bytes / sample.rows) * count);
+    const [rows, sample] = yield* selectOne<[number, number]>(
+      `SELECT count(*), sum(${rowBytes}) FROM (SELECT * FROM ${side} LIMIT ${SAMPLE_ROWS})`,
+    );
+    bytes += Math.round((sample / rows) * count);
   }
   return bytes;
+}
+
+export function snapshotHeldBytes(db: SqlDatabase, snapshotId: string): number {
+  return runSync(db.sql, heldBytes(snapshotId));
 }
 
 /**

@@ -41,7 +41,11 @@ export const LARGE_VALUE_BYTES = 512 * 1024;
  * - Values over LARGE_VALUE_BYTES come back as NULL (quote() never returns NULL): read them in pieces.
  */
 export function literalExpression(column: string): string {
-  const c = quoteIdentifier(column);
+  return literalOf(quoteIdentifier(column));
+}
+
+/** literalExpression() of any expression (a qualified column, say), evaluated more than once. */
+export function literalOf(c: string): string {
   return (
     `CASE typeof(${c}) WHEN 'real' THEN ${c} ` +
     `WHEN 'text' THEN CASE WHEN length(CAST(${c} AS BLOB)) > ${LARGE_VALUE_BYTES} THEN NULL ` +

@@ -3,7 +3,9 @@
 // the test writes between the reads. No imports beyond shared/: the unit (sql.js) and workers (Durable
 // Object) projects both use it.
 
-import { chunkSelect, largeValueLiteral, largeValueQueries, type SequenceRow } from "../shared/dump-sql";
+import { liveRows, type RowSource } from "../shared/dump-read";
+import { largeValueLiteral, type SequenceRow } from "../shared/dump-sql";
+import { runSync } from "../shared/query-program";
 import { realLiteral } from "../shared/real-literal";
 import { ftsContentMode, isInternalTable } from "../shared/schema-order";
 import type { SqlDatabase, SqlValue } from "../shared/sql-handle";
@@ -12,8 +14,8 @@ import {
   advanceSnapshot,
   beginSnapshot,
   checkSnapshotSchema,
-  snapshotChunkSelect,
-  snapshotLargeValueQueries,
+  sideIsEmpty,
+  snapshotRows,
   type CopyLimits,
   type SnapshotStart,
 } from "../shared/snapshot";
@@ -55,11 +57,6 @@ export function planTables(db: SqlDatabase): TablePlan[] {
 /** One row as its key literals followed by its value literals. */
 export type LiteralRow = string[];
 
-interface RowSource {
-  select(after: KeyCursor | null, limit: number): { sql: string; params: number[]; keyWidth: number };
-  largeValue(column: string, key: KeyCursor): { info: string; piece: string };
-}
-
 interface ReadRow {
   key: KeyCursor;
   literals: LiteralRow;
@@ -67,14 +64,14 @@ interface ReadRow {
 
 /** Reads up to `limit` rows after `after`, reading large values in pieces as the Durable Object does. */
 function readRows(db: SqlDatabase, plan: TablePlan, source: RowSource, after: KeyCursor | null, limit: number): ReadRow[] {
-  const select = source.select(after, limit);
+  const select = source.chunkSelect(after, limit);
   const columns = plan.insertRowid ? [plan.key.kind === "rowid" ? plan.key.column : "rowid", ...plan.columns] : plan.columns;
   return [...db.sql.exec(select.sql, ...select.params).raw()].map((raw: SqlValue[]) => {
     const literal = (v: SqlValue) => (typeof v === "number" ? realLiteral(v) : (v as string));
     const key = raw.slice(0, select.keyWidth).map((v) => (typeof v === "number" ? v : (v as string)));
-    const values = raw.slice(select.keyWidth).map((v, i) => {
+    const values = raw.slice(select.keyWidth, select.keyWidth + columns.length).map((v, i) => {
       if (v !== null) return literal(v);
-      const queries = source.largeValue(columns[i], key);
+      const queries = source.largeValueQueries(columns[i], key);
       const { type, bytes } = db.sql.exec<{ type: string; bytes: number }>(queries.info).one();
       let hex = "";
       for (let start = 1; start <= bytes; start += LARGE_VALUE_BYTES) {
@@ -86,16 +83,11 @@ function readRows(db: SqlDatabase, plan: TablePlan, source: RowSource, after: Ke
   });
 }
 
-const liveSource = (plan: TablePlan): RowSource => ({
-  select: (after, limit) => chunkSelect(plan, after, limit),
-  largeValue: (column, key) => largeValueQueries(plan, column, key),
-});
-
 /** The content of every table that has rows to read, read plainly in one go. */
 export function readContent(db: SqlDatabase, plans: TablePlan[]): Map<string, LiteralRow[]> {
   const content = new Map<string, LiteralRow[]>();
   for (const plan of plans.filter((p) => p.content === "rows")) {
-    content.set(plan.name, readRows(db, plan, liveSource(plan), null, Number.MAX_SAFE_INTEGER).map((r) => r.literals));
+    content.set(plan.name, readRows(db, plan, liveRows(plan), null, Number.MAX_SAFE_INTEGER).map((r) => r.literals));
   }
   return content;
 }
@@ -180,11 +172,7 @@ export class SnapshotReader {
     const plan = this.instant.plans[this.tableIndex];
     const table = checkSnapshotSchema(this.db, this.snapshotId, this.tableIndex);
     advanceSnapshot(this.db, this.snapshotId, this.tableIndex, this.after);
-    const source: RowSource = {
-      select: (after, n) => snapshotChunkSelect(plan, table, after, n),
-      largeValue: (column, key) => snapshotLargeValueQueries(plan, table, column, key),
-    };
-    return readRows(this.db, plan, source, this.after, limit);
+    return readRows(this.db, plan, snapshotRows(plan, table, runSync(this.db.sql, sideIsEmpty(table))), this.after, limit);
   }
 
   private skipTablesWithoutRows(): void {

@@ -19,6 +19,8 @@ import { deleteFile, fileClient, finishFile, type AppendCursor, type FileClient,
 import { dumpFile } from "../storage/files";
 import { jobRecords } from "../storage/job-records";
 import type { DumpParams } from "./dump-workflow";
+import { watchdogId } from "./snapshot-watchdog";
+import { messageOf } from "../shared/error-message";
 
 /**
  * Reads follow each other for this long before the step lets other requests in. A timer per read
@@ -45,6 +47,15 @@ function dumpFileClient(env: Env, params: DumpParams): FileClient {
   return fileClient(env, dumpFile(params.dumpId, params.storage));
 }
 
+/** Starts the dump's snapshot watchdog; a retried plan step finds it started. */
+async function startWatchdog(env: Env, dumpId: string): Promise<void> {
+  try {
+    await env.SNAPSHOT_WATCHDOG.create({ id: watchdogId(dumpId), params: { dumpId } });
+  } catch (error) {
+    if (!/already exists/i.test(messageOf(error))) throw error;
+  }
+}
+
 /** Whether the dump reads a snapshot: by default, unless it writes no rows. */
 export function takesSnapshot(options: DumpOptions): boolean {
   return options.snapshot !== false && !options.schemaOnly;
@@ -67,6 +78,7 @@ export async function planDump(env: Env, params: DumpParams): Promise<PlannedDum
   const summary = "plan" in planned
     ? { tables: planned.plan.tables.length, firstTable: planned.plan.tables[0]?.name ?? null, databaseSize: planned.plan.databaseSize }
     : planned;
+  if (snapshot) await startWatchdog(env, params.dumpId);
   const uploadId = await dumpFileClient(env, params).begin(contentType(params.options.compression));
   await jobRecords(env, "dump").update(params.dumpId, {
     uploadId,
@@ -262,7 +274,7 @@ export async function finalizeDump(
   const objects = dataOnly ? plan.objects.filter((o) => o.type === "trigger") : plan.objects;
   const header = encoding.sqlBytes === 0 ? dumpPreamble(plan.objects, dataOnly) : "";
   const footer = encodeEnd(header + dumpFooter(sequences, rebuild, objects), compression, encoding);
-  const file = await finishFile(dumpFileClient(env, params), cursor, footer, parts, context.uploadId);
+  const file = await finishFile(dumpFileClient(env, params), cursor, footer.bytes, parts, context.uploadId);
   // Nothing reads the snapshot after this; ending it again on a retry drops nothing.
   if (context.snapshot) await databaseObject(env, params.database).endSnapshot(context.snapshot.id);
   const completedAt = new Date();
@@ -270,9 +282,10 @@ export async function finalizeDump(
     ...(context.snapshot ? { snapshot: snapshotState(context.snapshot, 0, completedAt.toISOString()) } : {}),
     phase: "completed",
     completedAt: completedAt.toISOString(),
-    expiresAt: new Date(completedAt.getTime() + retentionFor(params.options.retention, config)).toISOString(),
+    expiresAt: new Date(completedAt.getTime() + retentionFor(params.options.retention, config, Boolean(params.schedule))).toISOString(),
     size: file.size,
     etag: file.etag,
+    sha256: footer.sha256,
     progress: {
       currentTable: null,
       processedTables: plan.tables.length,
@@ -282,7 +295,7 @@ export async function finalizeDump(
       percent: 100,
     },
   });
-  return file;
+  return { ...file, sha256: footer.sha256 };
 }
 
 /** Deletes a dump's file, finished or not (an open R2 upload is aborted). */
@@ -308,6 +321,10 @@ export interface DumpCallbackPayload {
   downloadUrl: string;
   statusUrl: string;
   size: number | null;
+  /** Hex SHA-256 of the file as served. */
+  sha256: string | null;
+  /** The schedule that started the dump, or null. */
+  schedule: string | null;
   rows: number;
   tables: number;
   startedAt: string | null;
@@ -328,6 +345,8 @@ export function dumpCallbackPayload(record: DumpRecord, status: "completed" | "f
     downloadUrl: params.downloadUrl,
     statusUrl: params.statusUrl,
     size: record.size,
+    sha256: record.sha256 ?? null,
+    schedule: record.schedule ?? null,
     rows: record.progress.rowsDumped,
     tables: record.progress.totalTables,
     ...jobTimes(record),

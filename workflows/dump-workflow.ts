@@ -18,6 +18,8 @@ export interface DumpParams {
   database: string;
   storage: StorageKind;
   options: DumpOptions;
+  /** The schedule that started the dump, or null (absent in instances started before schedules existed). */
+  schedule?: string | null;
   statusUrl: string;
   downloadUrl: string;
 }
@@ -62,7 +64,7 @@ export class DumpWorkflow extends JobWorkflow<"dump", { size: number; rows: numb
   }
 
   protected async afterCompletion(params: DumpParams, step: WorkflowStep, config: DumpConfig) {
-    await step.sleep("keep the file until its retention ends", retentionFor(params.options.retention, config));
+    await step.sleep("keep the file until its retention ends", retentionFor(params.options.retention, config, Boolean(params.schedule)));
     await step.do("delete the file after retention", WORK_STEP, () => expireDump(this.env, params.dumpId));
   }
 }

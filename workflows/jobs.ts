@@ -124,7 +124,7 @@ export interface ListedJob<K extends JobKind> extends JobState {
 export async function pageOfJobs<K extends JobKind>(
   env: Env,
   kind: K,
-  query: { database?: string; status?: JobStatus; limit: number; before?: ListPosition },
+  query: { database?: string; status?: JobStatus; schedule?: string; limit: number; before?: ListPosition },
 ): Promise<{ jobs: ListedJob<K>[]; next: ListPosition | null }> {
   const records = jobRecords(env, kind);
   const jobs: ListedJob<K>[] = [];
@@ -132,7 +132,7 @@ export async function pageOfJobs<K extends JobKind>(
   // A status is derived, not stored, so filtering by it scans pages until the page is full.
   for (let scans = 0; jobs.length < query.limit && scans < LIST_MAX_SCANS; scans++) {
     const wanted = query.limit - jobs.length;
-    const page = await records.list({ database: query.database, limit: wanted, before });
+    const page = await records.list({ database: query.database, schedule: query.schedule, limit: wanted, before });
     const listed = await Promise.all(page.map(async (record) => ({ record, ...(await currentStatus(env, kind, record)) })));
     jobs.push(...(query.status ? listed.filter((job) => job.status === query.status) : listed));
     const last = page.at(-1);
@@ -233,6 +233,39 @@ export async function recordFailure<K extends JobKind>(env: Env, kind: K, id: st
   const record = await records.get(id);
   if (record) await JOB_TYPES[kind].discard(env, record);
   await records.update(id, { ...failure.patch, phase: "failed", error: failure.message, completedAt: new Date().toISOString() } as JobPatch<K>);
+}
+
+/**
+ * What the snapshot watchdog does: if the dump's instance has stopped (or is gone) while its snapshot is
+ * still in the source database, ends the snapshot, deletes the unfinished file and records why.
+ */
+export async function reclaimSnapshot(env: Env, dumpId: string): Promise<"in use" | "ended" | "reclaimed"> {
+  const records = jobRecords(env, "dump");
+  const record = await records.get(dumpId);
+  if (!record?.snapshot || record.snapshot.endedAt) return "ended";
+  const status = await instanceStatusOrGone(env.DUMP_WORKFLOW, dumpId);
+  if (status !== "gone" && !STOPPED.has(status)) return "in use";
+  await discardDump(env, record);
+  if (record.phase === "started") {
+    await records.update(dumpId, {
+      phase: status === "terminated" ? "cancelled" : "failed",
+      error: `the dump's Workflow instance stopped (${status}) before the dump finished; its snapshot and file were removed`,
+      completedAt: new Date().toISOString(),
+    });
+  }
+  return "reclaimed";
+}
+
+/** The instance's status, or "gone" when the engine has no such instance. */
+async function instanceStatusOrGone(workflow: Workflow, id: string): Promise<InstanceStatus["status"] | "gone"> {
+  let instance: WorkflowInstance;
+  try {
+    instance = await workflow.get(id);
+  } catch (error) {
+    if (/not.?found/i.test(messageOf(error))) return "gone";
+    throw error;
+  }
+  return (await instance.status()).status;
 }
 
 /** The end of a completed dump's retention (or of its one download): its file goes, its status becomes expired. */

@@ -17,6 +17,7 @@ import {
   type RestoreStatement,
 } from "../shared/restore-record";
 import { realLiteral } from "../shared/real-literal";
+import { sha256Start, sha256Update, type Sha256State } from "../shared/sha256";
 import { SqlFileError, classifyStatement, exactRealLiterals, fitStatement, readStatements } from "../shared/sql-splitter";
 import { databaseObject } from "../storage/bindings";
 import { deleteFile, fileClient, readRange, readStream, writeStream } from "../storage/file-store";
@@ -71,6 +72,35 @@ const failed = (message: string, statement: FailedStatement | null = null): Step
   cursor: null,
   failure: { message, statement },
 });
+
+/** How far the check of a dump's SHA-256 got: the state goes from one step to the next. */
+export interface HashCursor {
+  offset: number;
+  sha256: Sha256State;
+}
+
+export function startOfHash(): HashCursor {
+  return { offset: 0, sha256: sha256Start() };
+}
+
+/** Bytes one verify step hashes: about 2 s of CPU at the 283 MB/s measured for shared/sha256.ts. */
+const HASH_STEP_BYTES = 512 * 1024 * 1024;
+
+/** Hashes the next slice of the restore's source file. A retry starts again from the same cursor, so it hashes the same bytes. */
+export async function hashSourceSlice(env: Env, params: RestoreParams, cursor: HashCursor): Promise<HashCursor> {
+  const length = Math.min(HASH_STEP_BYTES, params.fileBytes - cursor.offset);
+  const stream = await readStream(fileClient(env, sourceFile(params.restoreId, params.source)), cursor.offset, length);
+  let sha256 = cursor.sha256;
+  let lastYield = Date.now();
+  for await (const bytes of stream) {
+    sha256 = sha256Update(sha256, bytes);
+    if (Date.now() - lastYield > 20) {
+      await yieldToEventLoop();
+      lastYield = Date.now();
+    }
+  }
+  return { offset: cursor.offset + length, sha256 };
+}
 
 /** Expands a gzip source into plain SQL that can be read by byte range. A retry writes the file again. */
 export async function expandSource(env: Env, params: RestoreParams): Promise<{ totalBytes: number }> {

@@ -21,6 +21,7 @@ export const schedulesCommand = {
     "keep-last": { type: "string", value: "N", help: "put: keep the newest N backups" },
     "keep-daily": { type: "string", value: "D", help: "put: and the newest of each of the last D days" },
     "keep-weekly": { type: "string", value: "W", help: "put: and the newest of each of the last W weeks" },
+    concurrency: { type: "string", value: "N", help: "put: at most N of its dumps run at once (the service's default is 4)" },
     file: { type: "string", value: "FILE", help: "put: send this JSON file (- for stdin) as the schedule, instead of the flags" },
     ...DUMP_OPTION_FLAGS,
   },
@@ -28,8 +29,8 @@ export const schedulesCommand = {
     usage: "schedules [list] | get NAME | put NAME --cron EXPR [options] | delete NAME",
     summary: "Manage scheduled backups: each runs a dump of every database it names on its cron, and keeps what its retention says.",
     description: [
-      "put sends {cron, databases, options, retention: {keepLast, keepDaily, keepWeekly}}; the dump option flags",
-      "fill `options`. get prints the schedule with its last run, next run and last outcome.",
+      "put sends {cron, databases, options, retention: {keepLast, keepDaily, keepWeekly}, concurrency}; the dump",
+      "option flags fill `options`. get prints the schedule with its last run, next run and last outcome.",
     ],
     examples: [
       `${PROGRAM} schedules put nightly --cron "0 3 * * *" --databases shop,blog --keep-last 7 --keep-weekly 4 --gzip`,
@@ -92,6 +93,7 @@ async function scheduleBody(ctx) {
     ...(databases ? { databases } : {}),
     ...(Object.keys(options).length ? { options } : {}),
     ...(Object.keys(retention).length ? { retention } : {}),
+    ...(v.concurrency !== undefined ? { concurrency: integer(v.concurrency, "--concurrency", { min: 1 }) } : {}),
   };
 }
 
@@ -107,8 +109,9 @@ function scheduleTable(schedules) {
   return schedules
     .map((s) => {
       const databases = Array.isArray(s.databases) ? s.databases.join(",") : (s.database ?? "");
-      const outcome = s.lastOutcome ?? s.lastRun?.outcome ?? "";
-      return [s.name, JSON.stringify(s.cron), databases, s.nextRun ? `next ${s.nextRun}` : "", outcome ? `last: ${typeof outcome === "string" ? outcome : JSON.stringify(outcome)}` : ""]
+      const last = s.lastOutcome;
+      const outcome = last ? `last: ${last.outcome} ${last.at}${last.error ? ` (${last.error})` : ""}` : "never run";
+      return [s.name, JSON.stringify(s.cron), databases, s.nextRun ? `next ${s.nextRun}` : "", outcome]
         .filter(Boolean)
         .join("  ");
     })

@@ -25,15 +25,20 @@ export class ApiError extends Error {
  * @typedef {{ sql: string, params?: SqlParam[] }} Statement
  * @typedef {{ database?: string }} DatabaseOption
  * @typedef {"queued" | "in_progress" | "paused" | "completed" | "failed" | "cancelled" | "expired"} JobStatus
- * @typedef {{ database?: string, status?: JobStatus, limit?: number, cursor?: string }} ListQuery
+ * @typedef {{ database?: string, status?: JobStatus, schedule?: string, limit?: number, cursor?: string }} ListQuery
  *
  * @typedef {{ storage?: "auto" | "r2" | "do", breathingMs?: number, callbackUrl?: string, retention?: string, deleteAfterDownload?: boolean, tables?: string[], excludeTables?: string[], schemaOnly?: boolean, dataOnly?: boolean, compression?: "none" | "gzip", snapshot?: boolean }} DumpOptions
  * @typedef {{ currentTable: string | null, processedTables: number, totalTables: number, rowsDumped: number, bytesWritten: number, percent: number }} DumpProgress
  * @typedef {{ url: string, delivered: boolean, attempts: number, lastStatus: number | null, lastError: string | null }} CallbackOutcome
  * @typedef {{ takenAt: string, copiedTables: number, trackedTables: number, exceptions: string[], heldBytes: number, endedAt: string | null }} DumpSnapshot
- * @typedef {{ dumpId: string, database: string, status: string, progress: DumpProgress, storage: "r2" | "do", options: DumpOptions, size: number | null, estimatedSize: number, error: string | null, downloadUrl: string, statusUrl: string, createdAt: string, startedAt: string | null, completedAt: string | null, expiresAt: string | null, callback: CallbackOutcome | null, snapshot: DumpSnapshot | null, [key: string]: unknown }} DumpStatus
+ * @typedef {{ dumpId: string, database: string, status: string, progress: DumpProgress, storage: "r2" | "do", options: DumpOptions, size: number | null, sha256: string | null, schedule: string | null, estimatedSize: number, error: string | null, downloadUrl: string, statusUrl: string, createdAt: string, startedAt: string | null, completedAt: string | null, expiresAt: string | null, callback: CallbackOutcome | null, snapshot: DumpSnapshot | null, [key: string]: unknown }} DumpStatus
  * @typedef {{ message: string, dumpId: string, status: string, statusUrl: string, downloadUrl: string, estimatedSize: number, storage: "r2" | "do" }} StartedDump
  * @typedef {{ dumps: DumpStatus[], cursor: string | null }} DumpList
+ * @typedef {{ keepLast: number, keepDaily?: number, keepWeekly?: number }} RetentionPolicy
+ * @typedef {{ cron: string, databases: string | string[], options?: DumpOptions, retention: RetentionPolicy, concurrency?: number }} ScheduleInput
+ * @typedef {{ database: string, dumpId: string, status: string }} ScheduledDump
+ * @typedef {{ runId: string, scheduledAt: string, startedAt: string, finishedAt: string | null, outcome: "running" | "completed" | "partial" | "failed" | "not_started", dumps: ScheduledDump[], skipped: { database: string, reason: string }[], deleted: string[], error: string | null }} ScheduleRun
+ * @typedef {{ name: string, cron: string, databases: string[], options: DumpOptions, retention: RetentionPolicy, concurrency: number, createdAt: string, updatedAt: string, nextRun: string | null, lastRun: ScheduleRun | null, lastNotStarted: ScheduleRun | null, lastOutcome: { outcome: string, at: string, error: string | null, skipped: { database: string, reason: string }[] } | null }} Schedule
  *
  * @typedef {{ mode?: "empty" | "replace", breathingMs?: number, sliceBytes?: number }} RestoreOptions
  * @typedef {RestoreOptions & { storage?: "auto" | "r2" | "do" }} UploadOptions
@@ -77,6 +82,36 @@ export class ApiClient {
      * @returns {Promise<any>}
      */
     json(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<any>;
+    /** @returns {Promise<{ schedules: Schedule[] }>} */
+    listSchedules(): Promise<{
+        schedules: Schedule[];
+    }>;
+    /**
+     * @param {string} name
+     * @returns {Promise<Schedule>}
+     */
+    getSchedule(name: string): Promise<Schedule>;
+    /**
+     * Creates or replaces a schedule.
+     * @param {string} name
+     * @param {ScheduleInput} schedule
+     * @returns {Promise<Schedule>}
+     */
+    putSchedule(name: string, schedule: ScheduleInput): Promise<Schedule>;
+    /**
+     * @param {string} name
+     * @returns {Promise<{ name: string, deleted: true }>}
+     */
+    deleteSchedule(name: string): Promise<{
+        name: string;
+        deleted: true;
+    }>;
+    /**
+     * Runs the Worker's scheduled() handler as the Cron Trigger would at `time` (`wrangler dev` only: its
+     * /cdn-cgi/handler/scheduled takes the time, while /__scheduled of --test-scheduled always uses now).
+     * @param {Date} time
+     */
+    triggerScheduled(time: Date): Promise<void>;
     /** @returns {Promise<{ status: string }>} */
     health(): Promise<{
         status: string;
@@ -241,6 +276,7 @@ export type JobStatus = "queued" | "in_progress" | "paused" | "completed" | "fai
 export type ListQuery = {
     database?: string;
     status?: JobStatus;
+    schedule?: string;
     limit?: number;
     cursor?: string;
 };
@@ -288,6 +324,8 @@ export type DumpStatus = {
     storage: "r2" | "do";
     options: DumpOptions;
     size: number | null;
+    sha256: string | null;
+    schedule: string | null;
     estimatedSize: number;
     error: string | null;
     downloadUrl: string;
@@ -312,6 +350,59 @@ export type StartedDump = {
 export type DumpList = {
     dumps: DumpStatus[];
     cursor: string | null;
+};
+export type RetentionPolicy = {
+    keepLast: number;
+    keepDaily?: number;
+    keepWeekly?: number;
+};
+export type ScheduleInput = {
+    cron: string;
+    databases: string | string[];
+    options?: DumpOptions;
+    retention: RetentionPolicy;
+    concurrency?: number;
+};
+export type ScheduledDump = {
+    database: string;
+    dumpId: string;
+    status: string;
+};
+export type ScheduleRun = {
+    runId: string;
+    scheduledAt: string;
+    startedAt: string;
+    finishedAt: string | null;
+    outcome: "running" | "completed" | "partial" | "failed" | "not_started";
+    dumps: ScheduledDump[];
+    skipped: {
+        database: string;
+        reason: string;
+    }[];
+    deleted: string[];
+    error: string | null;
+};
+export type Schedule = {
+    name: string;
+    cron: string;
+    databases: string[];
+    options: DumpOptions;
+    retention: RetentionPolicy;
+    concurrency: number;
+    createdAt: string;
+    updatedAt: string;
+    nextRun: string | null;
+    lastRun: ScheduleRun | null;
+    lastNotStarted: ScheduleRun | null;
+    lastOutcome: {
+        outcome: string;
+        at: string;
+        error: string | null;
+        skipped: {
+            database: string;
+            reason: string;
+        }[];
+    } | null;
 };
 export type RestoreOptions = {
     mode?: "empty" | "replace";

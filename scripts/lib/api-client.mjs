@@ -30,15 +30,20 @@ export class ApiError extends Error {
  * @typedef {{ sql: string, params?: SqlParam[] }} Statement
  * @typedef {{ database?: string }} DatabaseOption
  * @typedef {"queued" | "in_progress" | "paused" | "completed" | "failed" | "cancelled" | "expired"} JobStatus
- * @typedef {{ database?: string, status?: JobStatus, limit?: number, cursor?: string }} ListQuery
+ * @typedef {{ database?: string, status?: JobStatus, schedule?: string, limit?: number, cursor?: string }} ListQuery
  *
  * @typedef {{ storage?: "auto" | "r2" | "do", breathingMs?: number, callbackUrl?: string, retention?: string, deleteAfterDownload?: boolean, tables?: string[], excludeTables?: string[], schemaOnly?: boolean, dataOnly?: boolean, compression?: "none" | "gzip", snapshot?: boolean }} DumpOptions
  * @typedef {{ currentTable: string | null, processedTables: number, totalTables: number, rowsDumped: number, bytesWritten: number, percent: number }} DumpProgress
  * @typedef {{ url: string, delivered: boolean, attempts: number, lastStatus: number | null, lastError: string | null }} CallbackOutcome
  * @typedef {{ takenAt: string, copiedTables: number, trackedTables: number, exceptions: string[], heldBytes: number, endedAt: string | null }} DumpSnapshot
- * @typedef {{ dumpId: string, database: string, status: string, progress: DumpProgress, storage: "r2" | "do", options: DumpOptions, size: number | null, estimatedSize: number, error: string | null, downloadUrl: string, statusUrl: string, createdAt: string, startedAt: string | null, completedAt: string | null, expiresAt: string | null, callback: CallbackOutcome | null, snapshot: DumpSnapshot | null, [key: string]: unknown }} DumpStatus
+ * @typedef {{ dumpId: string, database: string, status: string, progress: DumpProgress, storage: "r2" | "do", options: DumpOptions, size: number | null, sha256: string | null, schedule: string | null, estimatedSize: number, error: string | null, downloadUrl: string, statusUrl: string, createdAt: string, startedAt: string | null, completedAt: string | null, expiresAt: string | null, callback: CallbackOutcome | null, snapshot: DumpSnapshot | null, [key: string]: unknown }} DumpStatus
  * @typedef {{ message: string, dumpId: string, status: string, statusUrl: string, downloadUrl: string, estimatedSize: number, storage: "r2" | "do" }} StartedDump
  * @typedef {{ dumps: DumpStatus[], cursor: string | null }} DumpList
+ * @typedef {{ keepLast: number, keepDaily?: number, keepWeekly?: number }} RetentionPolicy
+ * @typedef {{ cron: string, databases: string | string[], options?: DumpOptions, retention: RetentionPolicy, concurrency?: number }} ScheduleInput
+ * @typedef {{ database: string, dumpId: string, status: string }} ScheduledDump
+ * @typedef {{ runId: string, scheduledAt: string, startedAt: string, finishedAt: string | null, outcome: "running" | "completed" | "partial" | "failed" | "not_started", dumps: ScheduledDump[], skipped: { database: string, reason: string }[], deleted: string[], error: string | null }} ScheduleRun
+ * @typedef {{ name: string, cron: string, databases: string[], options: DumpOptions, retention: RetentionPolicy, concurrency: number, createdAt: string, updatedAt: string, nextRun: string | null, lastRun: ScheduleRun | null, lastNotStarted: ScheduleRun | null, lastOutcome: { outcome: string, at: string, error: string | null, skipped: { database: string, reason: string }[] } | null }} Schedule
  *
  * @typedef {{ mode?: "empty" | "replace", breathingMs?: number, sliceBytes?: number }} RestoreOptions
  * @typedef {RestoreOptions & { storage?: "auto" | "r2" | "do" }} UploadOptions
@@ -95,6 +100,51 @@ export class ApiClient {
       /** @type {Record<string, string>} */ (init.headers)["Content-Type"] = "application/json";
     }
     return resultOf(await this.fetch(path, init), `${method} ${path}`);
+  }
+
+  // ---- schedules ----
+
+  /** @returns {Promise<{ schedules: Schedule[] }>} */
+  listSchedules() {
+    return this.json("GET", "/export/schedules");
+  }
+
+  /**
+   * @param {string} name
+   * @returns {Promise<Schedule>}
+   */
+  getSchedule(name) {
+    return this.json("GET", `/export/schedules/${encodeURIComponent(name)}`);
+  }
+
+  /**
+   * Creates or replaces a schedule.
+   * @param {string} name
+   * @param {ScheduleInput} schedule
+   * @returns {Promise<Schedule>}
+   */
+  putSchedule(name, schedule) {
+    return this.json("PUT", `/export/schedules/${encodeURIComponent(name)}`, schedule);
+  }
+
+  /**
+   * @param {string} name
+   * @returns {Promise<{ name: string, deleted: true }>}
+   */
+  deleteSchedule(name) {
+    return this.json("DELETE", `/export/schedules/${encodeURIComponent(name)}`);
+  }
+
+  /**
+   * Runs the Worker's scheduled() handler as the Cron Trigger would at `time` (`wrangler dev` only: its
+   * /cdn-cgi/handler/scheduled takes the time, while /__scheduled of --test-scheduled always uses now).
+   * @param {Date} time
+   */
+  async triggerScheduled(time) {
+    const path = `/cdn-cgi/handler/scheduled?cron=${encodeURIComponent("* * * * *")}&time=${time.getTime()}`;
+    const response = await fetch(`${this.baseUrl}${path}`);
+    const text = await response.text();
+    if (response.status !== 200) throw new ApiError(`GET ${path} -> ${response.status}: ${text.slice(0, 300)}`, response.status, text);
   }
 
   /** @returns {Promise<{ status: string }>} */

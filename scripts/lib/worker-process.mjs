@@ -49,6 +49,8 @@ export async function startWorker(options = {}) {
   const args = ["dev", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", persistTo];
   // A second wrangler on this machine would otherwise fight over the default inspector port 9229.
   args.push("--inspector-port", String(inspectorPort), "--show-interactive-dev-session=false");
+  // GET /__scheduled?cron=…&time=… runs the Worker's scheduled() handler, as the Cron Trigger does when deployed.
+  args.push("--test-scheduled");
   for (const [key, value] of Object.entries(options.vars ?? {})) args.push("--var", `${key}:${value}`);
 
   const child = spawn(join(PROJECT_ROOT, "node_modules/.bin/wrangler"), args, {

@@ -9,6 +9,8 @@ import { startWorker } from "../../scripts/lib/worker-process.mjs";
 declare module "vitest" {
   export interface ProvidedContext {
     baseUrl: string;
+    /** wrangler's state directory (local R2 blobs, Durable Object databases), for tests that damage stored files. */
+    persistTo: string;
   }
 }
 
@@ -19,6 +21,7 @@ export default async function setup(project: TestProject) {
     onOutput: logFile ? (line) => appendFileSync(logFile, `${new Date().toISOString()} ${line}\n`) : undefined,
   });
   project.provide("baseUrl", worker.url);
+  project.provide("persistTo", worker.persistTo);
   return async () => {
     await worker.stop();
   };

@@ -82,8 +82,8 @@ async function tamper(proxy: TamperingProxy, answer: IncomingMessage, res: Serve
   if ((tampering.kind === "flip" || tampering.kind === "grow") && answer.statusCode === 200) {
     const original = await readAll(answer);
     const headers = { ...answer.headers };
-    // A flipped byte keeps the size, so only a digest finds it. The service may not send one yet: give
-    // the client the true file's, as the service will. A grown file must be caught by its size alone.
+    // A flipped byte keeps the size, so only a digest finds it: the service's Repr-Digest (the true file's
+    // is added should it be missing). A grown file is caught by its size or its digest.
     if (tampering.kind === "flip") headers["repr-digest"] ??= `sha-256=:${createHash("sha256").update(original).digest("base64")}:`;
     let body = Buffer.from(original);
     if (tampering.kind === "flip") body[Math.floor(body.length / 2)] ^= 0xff;

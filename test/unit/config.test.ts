@@ -9,6 +9,7 @@ describe("readConfig", () => {
       r2ThresholdBytes: 100 * MiB,
       breathingMs: 200,
       retentionMs: 7 * 86_400_000,
+      scheduledRetentionMs: 365 * 86_400_000,
       partSizeBytes: 5 * MiB,
       stepTargetBytes: 8 * MiB,
     });
@@ -21,6 +22,7 @@ describe("readConfig", () => {
         R2_THRESHOLD_BYTES: "1000",
         BREATHING_MS: "0",
         DUMP_RETENTION: "1 hour",
+        SCHEDULED_DUMP_RETENTION: "30 days",
         R2_PART_SIZE_BYTES: String(10 * MiB),
         STEP_TARGET_BYTES: String(2 * MiB),
       }),
@@ -28,6 +30,7 @@ describe("readConfig", () => {
       r2ThresholdBytes: 1000,
       breathingMs: 0,
       retentionMs: 3_600_000,
+      scheduledRetentionMs: 30 * 86_400_000,
       partSizeBytes: 10 * MiB,
       stepTargetBytes: 2 * MiB,
     });

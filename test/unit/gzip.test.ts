@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { gunzipSync, inflateRawSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { contentType, encodeEnd, encodeSegment, fileExtension, START_ENCODING, type EncodingState } from "../../shared/dump-encoding";
@@ -9,6 +10,10 @@ const decoder = new TextDecoder();
 
 /** Encodes segments the way separate Workflow steps do, each starting from the state the previous one returned. */
 function encodeFile(segments: Array<string | Uint8Array>, end: string, compression: "none" | "gzip"): Uint8Array {
+  return encodeFileWithDigest(segments, end, compression).file;
+}
+
+function encodeFileWithDigest(segments: Array<string | Uint8Array>, end: string, compression: "none" | "gzip") {
   const out: Uint8Array[] = [];
   let state: EncodingState = START_ENCODING;
   for (const text of segments) {
@@ -16,8 +21,9 @@ function encodeFile(segments: Array<string | Uint8Array>, end: string, compressi
     out.push(encoded.bytes);
     state = JSON.parse(JSON.stringify(encoded.state)); // persisted between steps
   }
-  out.push(encodeEnd(end, compression, state));
-  return concatBytes(out);
+  const last = encodeEnd(end, compression, state);
+  out.push(last.bytes);
+  return { file: concatBytes(out), sha256: last.sha256 };
 }
 
 describe("crc32", () => {
@@ -91,6 +97,13 @@ describe("a gzip file written in segments", () => {
     const segment = deflateSegment(data);
     expect(decoder.decode(inflateRawSync(concatBytes([segment, Uint8Array.of(0x03, 0x00)])))).toBe("hello hello hello");
     expect(gzipTrailer(0xdeadbeef, 2 ** 32 + 5).subarray(2)).toEqual(Uint8Array.of(0xef, 0xbe, 0xad, 0xde, 5, 0, 0, 0));
+  });
+
+  it("hashes exactly the bytes of the file, compressed or not, across steps", () => {
+    for (const compression of ["none", "gzip"] as const) {
+      const { file, sha256 } = encodeFileWithDigest(segments, end, compression);
+      expect(sha256).toBe(createHash("sha256").update(file).digest("hex"));
+    }
   });
 
   it("names and types files by compression", () => {

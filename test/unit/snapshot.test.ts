@@ -10,6 +10,9 @@ import {
   endSnapshot,
   indexTerms,
   listSnapshots,
+  prepareSnapshot,
+  schemaGuard,
+  schemaOfTables,
   SnapshotError,
   snapshotExceptions,
   snapshotHeldBytes,
@@ -19,6 +22,7 @@ import {
 import { seededRandom } from "../random";
 import { beginCapturing, planTables, readContent, SnapshotReader, type Instant } from "../snapshot-harness";
 import { sqlJsDatabase, type SqlJsDatabase } from "./sqljs-database";
+import { runSync } from "../../shared/query-program";
 
 type Write = string | ((db: SqlJsDatabase) => void);
 
@@ -509,6 +513,30 @@ describe("snapshot objects and bookkeeping", () => {
     );
     expect(listSnapshots(db)).toEqual([]);
     expect(beginSnapshot(db, "fits", planTables(db).slice(0, 1), NO_COPIES).tables[0].method).toBe("copy-on-write");
+  });
+
+  it("taken as one batch after reads (D1), commits only while the schema of its tables is what was read", () => {
+    const db = database(
+      "CREATE TABLE a(id INTEGER PRIMARY KEY, v); CREATE TABLE b(id INTEGER PRIMARY KEY, w); CREATE INDEX b_w ON b(w);" +
+        "INSERT INTO a VALUES (1, 'x'); INSERT INTO b VALUES (1, 'y')",
+    );
+    /** Reads, then a change, then the batch: statements and guard in one transaction, as D1 runs a batch. */
+    const takeAfter = (id: string, change: string | null) => {
+      const schemas = runSync(db.sql, schemaOfTables());
+      const preparation = runSync(db.sql, prepareSnapshot(id, planTables(db), NO_COPIES, schemas));
+      if (change) db.sql.exec(change);
+      db.transactionSync(() => {
+        for (const statement of [...preparation.statements, schemaGuard(id)]) db.sql.exec(statement.sql, ...statement.params);
+      });
+    };
+    takeAfter("same", null);
+    expect(checkSnapshotSchema(db, "same", 1).name).toBe("b");
+    endSnapshot(db, "same");
+    for (const change of ["ALTER TABLE a ADD COLUMN extra", "CREATE UNIQUE INDEX b_id_w ON b(id, w)", "DROP INDEX b_w", "CREATE TRIGGER t AFTER INSERT ON b BEGIN SELECT 1; END"]) {
+      expect(() => takeAfter("changed", change), change).toThrow(/malformed JSON|JSON/);
+      expect(listSnapshots(db), change).toEqual([]);
+      db.sql.exec(change.startsWith("ALTER") ? "SELECT 1" : change.startsWith("CREATE UNIQUE") ? "DROP INDEX b_id_w" : change.startsWith("DROP") ? "CREATE INDEX b_w ON b(w)" : "DROP TRIGGER t");
+    }
   });
 
   it("indexTerms reads the terms of a CREATE INDEX", () => {

@@ -87,6 +87,8 @@ describe("callback delivery", () => {
         "downloadUrl",
         "statusUrl",
         "size",
+        "sha256",
+        "schedule",
         "rows",
         "tables",
         "startedAt",
@@ -105,6 +107,8 @@ describe("callback delivery", () => {
       downloadUrl: started.downloadUrl,
       statusUrl: started.statusUrl,
       size: status.size,
+      sha256: status.sha256,
+      schedule: null,
       rows: 5,
       tables: 2,
       startedAt: status.startedAt,
@@ -115,6 +119,7 @@ describe("callback delivery", () => {
     });
     expect(body.options.snapshot).toBe(true);
     expect(body.size).toBeGreaterThan(0);
+    expect(body.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(body.durationMs).toBe(Date.parse(body.completedAt) - Date.parse(body.startedAt));
     expect(status.callback).toEqual({ url: `${receiver}${path}`, delivered: true, attempts: 1, lastStatus: 200, lastError: null });
   });

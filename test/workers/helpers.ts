@@ -40,6 +40,8 @@ export interface DumpStatusBody {
   completedAt: string | null;
   expiresAt: string | null;
   size: number | null;
+  sha256: string | null;
+  schedule: string | null;
   estimatedSize: number;
   statusUrl: string;
   downloadUrl: string;
@@ -262,6 +264,23 @@ export async function runDumpToCompletion(dumpId: string, options: RunOptions = 
     throw new Error(`dump ${dumpId} ended ${status.status}: ${status.error}`);
   }
   return status;
+}
+
+/**
+ * Dumps `database` through the API and returns the finished file. Breathing sleeps are off in this
+ * project (BREATHING_MS=0); the retention sleep after the file is finished must stay, or the file
+ * would be deleted before the test reads it.
+ */
+export async function dumpFile(database: string, options: Record<string, unknown>): Promise<{ dumpId: string; bytes: Uint8Array }> {
+  const started = await expectJson<{ result: { dumpId: string } }>(await postJson(`/export/dump?database=${database}`, options), 202);
+  const { dumpId } = started.result;
+  for (;;) {
+    const status = await dumpStatus(dumpId);
+    if (status.status === "completed") break;
+    if (status.status !== "in_progress" && status.status !== "queued") throw new Error(`dump ${dumpId} is ${status.status}: ${status.error}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return { dumpId, bytes: await downloadBytes(dumpId) };
 }
 
 /** GET /export/dump/:id (the file, or an error response). */

@@ -8,32 +8,13 @@ import { splitStatements } from "../../shared/sql-splitter";
 import { fileStoreObject } from "../../storage/bindings";
 import { uploadedFile } from "../../storage/files";
 import { randomDoubles } from "../random";
-import { api, expectJson, postJson, query, restoreFromDump, restoreStatus, restoreUpload, runRestore, sameBytes, seed, uniqueName } from "./helpers";
+import { api, dumpFile, expectJson, postJson, query, restoreFromDump, restoreStatus, restoreUpload, runRestore, sameBytes, seed, uniqueName } from "./helpers";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 type Row = Record<string, unknown>;
 type Param = string | number | null;
-
-// ---- dumps ----
-
-/** Dumps `database` through the API and returns the finished file. */
-async function dumpFile(database: string, options: Record<string, unknown>): Promise<{ dumpId: string; bytes: Uint8Array }> {
-  const started = await expectJson<{ result: { dumpId: string } }>(await postJson(`/export/dump?database=${database}`, options), 202);
-  const { dumpId } = started.result;
-  // Breathing sleeps are off in this project (BREATHING_MS=0); the retention sleep after the file
-  // is finished must stay, or the file would be deleted before it is restored.
-  for (;;) {
-    const status = (await expectJson<{ result: { status: string; error: string | null } }>(await api(`/export/dump/${dumpId}/status`), 200)).result;
-    if (status.status === "completed") break;
-    if (status.status !== "in_progress" && status.status !== "queued") throw new Error(`dump ${dumpId} is ${status.status}: ${status.error}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  const response = await api(`/export/dump/${dumpId}`);
-  expect(response.status).toBe(200);
-  return { dumpId, bytes: new Uint8Array(await response.arrayBuffer()) };
-}
 
 // ---- comparing databases ----
 
