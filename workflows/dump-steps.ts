@@ -27,6 +27,11 @@ import { messageOf } from "../shared/error-message";
  * (about 2 ms each locally) cost a quarter of a dump's time; 20 ms keeps the point query's p99 low.
  */
 const YIELD_EVERY_MS = 20;
+/**
+ * Small tables share a step: one that ends leaves the rest of the step to the next. A table estimated
+ * at more rows than this starts a step of its own, so the dump breathes before it.
+ */
+const SHARED_STEP_MAX_ROWS = 10_000;
 /** Texts shorter than this are gathered before they are encoded and written. */
 const MIN_SEGMENT_BYTES = 64 * 1024;
 /** A chunk step stops reading after this long even below its byte target. */
@@ -136,7 +141,7 @@ export interface ChunkStepResult {
 
 /**
  * Reads rows from the position on until the step's byte target or time budget, writes them to the sink,
- * records progress. A table that ends leaves the rest of the step to the next ones: small tables share a step.
+ * records progress. A table that ends leaves the rest of the step to the next ones (SHARED_STEP_MAX_ROWS).
  */
 export async function dumpChunk(context: DumpContext, input: ChunkStepInput): Promise<ChunkStepResult> {
   const { env, params, plan, config } = context;
@@ -184,6 +189,7 @@ export async function dumpChunk(context: DumpContext, input: ChunkStepInput): Pr
   const hasTime = () => bytes < target && Date.now() - started < STEP_TIME_BUDGET_MS;
   while (tableIndex < plan.tables.length && hasTime()) {
     const table = plan.tables[tableIndex];
+    if (tableIndex > firstTable && table.estimatedRows > SHARED_STEP_MAX_ROWS) break;
     if (chunk === 1 && !dataOnly) {
       const create = createTableStatement(table);
       bytes += create.length;
