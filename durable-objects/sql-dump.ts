@@ -9,12 +9,13 @@
 import type { DurableObject } from "cloudflare:workers";
 import { sequences, tableAndViewNames } from "../shared/dump-plan";
 import { readChunk } from "../shared/dump-read";
-import { startDump, type DumpStart } from "../shared/dump-start";
+import { startDump, type SnapshotSummary } from "../shared/dump-start";
 import type { SequenceRow } from "../shared/dump-sql";
 import { runSync } from "../shared/query-program";
 import { applyStatements, beginRestore, endRestore, userObjectCount, type ExclusiveAccess } from "../shared/restore-apply";
 import type { ApplyOutcome, BeginOutcome, RestoreBatch, RestoreMode } from "../shared/restore-record";
 import { holdsData, isBlank } from "../shared/instance-state";
+import { forgetPlan, keepPlan, planPage, type PlannedDump } from "../shared/plan-pages";
 import { advanceSnapshotTo, endSnapshot, readSnapshotChunk, snapshotHeldBytes } from "../shared/snapshot";
 import type { TableChoice } from "../shared/table-selection";
 import type { ChunkRequest, ChunkResult, KeyCursor } from "../shared/types";
@@ -24,6 +25,8 @@ export const SQL_DUMP_METHODS: ReadonlyArray<keyof SqlDumpable> = [
   "sqlDumpExists",
   "sqlDumpDatabaseSize",
   "sqlDumpStart",
+  "sqlDumpPlanPage",
+  "sqlDumpForgetPlan",
   "sqlDumpReadChunk",
   "sqlDumpAdvanceSnapshot",
   "sqlDumpEndSnapshot",
@@ -35,6 +38,9 @@ export const SQL_DUMP_METHODS: ReadonlyArray<keyof SqlDumpable> = [
   "sqlDumpEndRestore",
 ];
 
+/** What starting a dump answers: the plan (or how to read its pages) and the snapshot taken, if any. */
+export type StartedDump = PlannedDump & { snapshot: SnapshotSummary | null };
+
 type DurableObjectClass = abstract new (...args: any[]) => DurableObject<any, any>;
 
 /** Whether each instance's storage was blank before the class's own constructor could write to it. */
@@ -44,7 +50,9 @@ const blankAtStart = new WeakMap<object, boolean>();
 export interface SqlDumpable {
   sqlDumpExists(): boolean;
   sqlDumpDatabaseSize(): number;
-  sqlDumpStart(label: string, choice: TableChoice, snapshotId: string | null): DumpStart;
+  sqlDumpStart(label: string, dumpId: string, choice: TableChoice, snapshotId: string | null): StartedDump;
+  sqlDumpPlanPage(dumpId: string, page: number): string;
+  sqlDumpForgetPlan(dumpId: string): number;
   sqlDumpReadChunk(request: ChunkRequest): ChunkResult;
   sqlDumpAdvanceSnapshot(snapshotId: string, tableIndex: number, after: KeyCursor | null): number;
   sqlDumpEndSnapshot(snapshotId: string): number;
@@ -82,9 +90,21 @@ export function withSqlDump<Base extends DurableObjectClass>(base: Base): Base &
       return this.ctx.storage.sql.databaseSize;
     }
 
-    /** The chosen tables' plan and, with a snapshot id, the snapshot of them, at one instant. */
-    sqlDumpStart(label: string, choice: TableChoice, snapshotId: string | null): DumpStart {
-      return startDump(this.ctx.storage, label, choice, snapshotId);
+    /**
+     * The chosen tables' plan and, with a snapshot id, the snapshot of them, at one instant. A plan too
+     * large for a step's result is kept here in pages (sqlDumpPlanPage, sqlDumpForgetPlan).
+     */
+    sqlDumpStart(label: string, dumpId: string, choice: TableChoice, snapshotId: string | null): StartedDump {
+      const { plan, snapshot } = startDump(this.ctx.storage, label, choice, snapshotId);
+      return { ...keepPlan(this.ctx.storage, dumpId, plan), snapshot };
+    }
+
+    sqlDumpPlanPage(dumpId: string, page: number): string {
+      return planPage(this.ctx.storage, dumpId, page);
+    }
+
+    sqlDumpForgetPlan(dumpId: string): number {
+      return forgetPlan(this.ctx.storage, dumpId);
     }
 
     /**

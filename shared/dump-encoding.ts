@@ -1,4 +1,4 @@
-// Turns the SQL text of each step into the bytes of the file: plain UTF-8, or one gzip member.
+// Turns the SQL of each step into the bytes of the file: plain UTF-8, or one gzip member.
 
 import { GZIP_HEADER, concatBytes, crc32, deflateSegment, gzipTrailer } from "./gzip-member";
 import { bytesToHex, sha256Finish, sha256Start, sha256Update, type Sha256State } from "./sha256";
@@ -17,12 +17,13 @@ export const START_ENCODING: EncodingState = { sqlBytes: 0, crc: 0, sha256: sha2
 
 const encoder = new TextEncoder();
 
+/** `text` is the SQL as a string or already as UTF-8 (a chunk read may return bytes built by SQLite). */
 export function encodeSegment(
-  text: string,
+  text: string | Uint8Array,
   compression: Compression,
   state: EncodingState,
 ): { bytes: Uint8Array; state: EncodingState } {
-  const sql = encoder.encode(text);
+  const sql = typeof text === "string" ? encoder.encode(text) : text;
   const sqlBytes = state.sqlBytes + sql.length;
   const crc = compression === "gzip" ? crc32(sql, state.crc) : 0;
   let bytes = sql;
@@ -35,7 +36,7 @@ export function encodeSegment(
 }
 
 /** The last bytes of the file (`text`, then for gzip the end of the member), and the whole file's SHA-256 in hex. */
-export function encodeEnd(text: string, compression: Compression, state: EncodingState): { bytes: Uint8Array; sha256: string } {
+export function encodeEnd(text: string | Uint8Array, compression: Compression, state: EncodingState): { bytes: Uint8Array; sha256: string } {
   const { bytes, state: next } = encodeSegment(text, compression, state);
   if (compression === "none") return { bytes, sha256: bytesToHex(sha256Finish(next.sha256)) };
   const trailer = gzipTrailer(next.crc, next.sqlBytes);

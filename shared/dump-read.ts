@@ -12,9 +12,11 @@ import {
   literalBytes,
   rowStatements,
   rowsAfter,
+  type ValueExpression,
 } from "./dump-sql";
 import { select, selectOne, type QueryProgram } from "./query-program";
 import { realLiteral } from "./real-literal";
+import { readRowBatch, type RowQuery } from "./row-batch";
 import type { SqlValue } from "./sql-handle";
 import { LARGE_VALUE_BYTES, quoteIdentifier } from "./sql-text";
 import type { ChunkRequest, ChunkResult, KeyCursor, TablePlan } from "./types";
@@ -30,8 +32,8 @@ const REPLACEMENT_CHARACTER = "\uFFFD";
  * (shared/snapshot.ts). Each gives the same columns, keys and order.
  */
 export interface RowSource {
-  /** Key literals, then one literal per inserted column, of the rows after `after` in key order. */
-  chunkSelect(after: KeyCursor | null, limit: number): { sql: string; params: number[]; keyWidth: number };
+  /** Key literals, then one `value` expression (by default the literal) per inserted column, of the rows after `after` in key order. */
+  chunkSelect(after: KeyCursor | null, limit: number, value?: ValueExpression): RowQuery;
   /** `FROM … ORDER BY key` over the rows after `after`, each named by its columns. */
   rowsAfter(after: KeyCursor | null): { from: string; params: number[] };
   /** The type and length, and one piece as hex, of one value of the row with `key`. */
@@ -40,16 +42,29 @@ export interface RowSource {
 
 export function liveRows(table: TablePlan): RowSource {
   return {
-    chunkSelect: (after, limit) => chunkSelect(table, after, limit),
+    chunkSelect: (after, limit, value) => chunkSelect(table, after, limit, value),
     rowsAfter: (after) => rowsAfter(table, after),
     largeValueQueries: (column, key) => largeValueQueries(table, column, key),
   };
 }
 
-/** The next rows of a table after `after`, as INSERT statements, up to `maxRows` rows or `maxBytes` of text. */
+const encoder = new TextEncoder();
+
+/**
+ * The next rows of a table after `after`, as INSERT statements (UTF-8), up to `maxRows` rows. SQLite
+ * writes the text of the whole read (row-batch.ts); a read it cannot write exactly goes cell by cell,
+ * up to `maxBytes` of text. Both read the rows of the same query.
+ */
 export function* readChunk(request: ChunkRequest, source: RowSource = liveRows(request.table)): QueryProgram<ChunkResult> {
+  const { table, after, maxRows } = request;
+  const batch = yield* readRowBatch(table, source, after, maxRows);
+  if (batch) return { sql: batch.sql, rows: batch.rows, bytes: batch.sql.length, lastKey: batch.lastKey, done: batch.rows < maxRows };
+  return yield* readCells(request, source, source.chunkSelect(after, maxRows));
+}
+
+/** readChunk() with one literal per cell, written in JavaScript, over the rows `query` (from `source`) selects. */
+export function* readCells(request: ChunkRequest, source: RowSource, query: RowQuery): QueryProgram<ChunkResult> {
   const { table, after, maxRows, maxBytes } = request;
-  const query = source.chunkSelect(after, maxRows);
   const valueWidth = insertColumns(table).length;
   const prefix = insertPrefix(table);
   const parts: string[] = [];
@@ -70,7 +85,8 @@ export function* readChunk(request: ChunkRequest, source: RowSource = liveRows(r
       break;
     }
   }
-  return { sql: parts.join(""), rows, bytes, lastKey, done: !stoppedEarly && rows < maxRows };
+  const sql = encoder.encode(parts.join(""));
+  return { sql, rows, bytes: sql.length, lastKey, done: !stoppedEarly && rows < maxRows };
 }
 
 /**

@@ -2,7 +2,7 @@
 // The shape follows sqlite3's `.dump` (shell.c.in, dump_callback and run_schema_dump_query).
 
 import type { KeyCursor, SchemaObject, TablePlan } from "./types";
-import { literalExpression, quoteIdentifier, quoteString, utf8Length } from "./sql-text";
+import { literalExpression, literalOf, quoteIdentifier, quoteString, utf8Length } from "./sql-text";
 import { realLiteral } from "./real-literal";
 
 /** Durable Objects and D1 refuse statements over 100 KB; every statement of a dump stays under this. */
@@ -84,18 +84,21 @@ export function insertPrefix(table: TablePlan): string {
   return `INSERT INTO ${quoteIdentifier(table.name)}(${columns}) VALUES(`;
 }
 
+/** What a chunk read selects of the `index`th inserted column, given the SQL expression of its value: by default its literal. */
+export type ValueExpression = (expression: string, index: number) => string;
+
 /**
  * SELECT that reads the next rows after `after`, in key order: the key literals first,
- * then one literal per inserted column.
+ * then one `value` expression (by default the literal) per inserted column.
  */
-export function chunkSelect(table: TablePlan, after: KeyCursor | null, limit: number): {
+export function chunkSelect(table: TablePlan, after: KeyCursor | null, limit: number, value: ValueExpression = literalOf): {
   sql: string;
   params: number[];
   keyWidth: number;
 } {
   const keys = keyColumns(table);
   const selectKeys = keys.map((c) => literalExpression(c));
-  const selectValues = insertColumns(table).map((c) => literalExpression(c));
+  const selectValues = insertColumns(table).map((c, i) => value(quoteIdentifier(c), i));
   const { from, params } = rowsAfter(table, after);
   const sql = `SELECT ${[...selectKeys, ...selectValues].join(", ")} ${from} LIMIT ${Math.max(1, Math.floor(limit))}`;
   return { sql, params, keyWidth: keys.length };

@@ -8,7 +8,7 @@
 // table's present rows. Small tables, and virtual tables (which cannot have triggers), are copied whole
 // at the instant instead.
 
-import { chunkSelect, insertColumns, largeValueQueries } from "./dump-sql";
+import { chunkSelect, insertColumns, largeValueQueries, type ValueExpression } from "./dump-sql";
 import { realLiteral } from "./real-literal";
 import { literalOf, quoteIdentifier as q } from "./sql-text";
 import type { KeyCursor, TablePlan } from "./types";
@@ -334,35 +334,42 @@ export function readsSnapshot(table: SnapshotTable): boolean {
 
 /**
  * The snapshot's version of chunkSelect(): the rows of the instant with a key after `after`, in key order,
- * as key literals then one literal per inserted column (then the raw key, which the order needs). Live rows
- * whose key is not saved and the saved rows are one compound SELECT ordered by key: SQLite merges the two
- * arms, each read in key order, and stops at the limit, without sorting.
+ * as key literals then one `value` expression (by default the literal) per inserted column (then the raw
+ * key, which the order needs). Live rows whose key is not saved and the saved rows are one compound SELECT
+ * ordered by key: SQLite merges the two arms, each read in key order, and stops at the limit, without sorting.
  */
 export function snapshotChunkSelect(
   plan: TablePlan,
   table: SnapshotTable,
   after: KeyCursor | null,
   limit: number,
-): { sql: string; params: number[]; keyWidth: number } {
-  if (!readsSnapshot(table)) return chunkSelect(plan, after, limit);
+  value: ValueExpression = literalOf,
+): { sql: string; params: number[]; keyWidth: number; trailing?: number } {
+  if (!readsSnapshot(table)) return chunkSelect(plan, after, limit, value);
   const rows = Math.max(1, Math.floor(limit));
   const columns = [...table.keyColumns, ...insertColumns(plan)];
+  // Key literals, then what `value` selects of each inserted column.
+  const selected = (expression: (column: string) => string) => [
+    ...table.keyColumns.map((c) => literalOf(expression(c))),
+    ...insertColumns(plan).map((c, i) => value(expression(c), i)),
+  ];
   const sideKeys = qualified("x", table.sideKeyColumns);
   const savedParams: number[] = [];
   const liveParams: number[] = [];
   const saved =
-    `SELECT ${[...columns.map((c) => literalOf(sideSource(table, plan, c))), ...sideKeys].join(", ")} ` +
+    `SELECT ${[...selected((c) => sideSource(table, plan, c)), ...sideKeys].join(", ")} ` +
     `FROM ${q(table.side!)} AS x WHERE x.${q(table.presentColumn)} = 1 AND ${afterCondition(sideKeys, table.collations, after, savedParams)}`;
   const liveKeys = qualified("r", table.keyColumns);
   const live =
-    `SELECT ${[...columns.map((c) => literalOf(`r.${q(c)}`)), ...liveKeys].join(", ")} FROM ${q(plan.name)} AS r ` +
+    `SELECT ${[...selected((c) => `r.${q(c)}`), ...liveKeys].join(", ")} FROM ${q(plan.name)} AS r ` +
     `WHERE ${afterCondition(liveKeys, table.collations, after, liveParams)} AND ${notSaved(table, liveKeys)}`;
   // A copied table is read from its copy alone: live rows are newer than the instant.
   const copied = table.method === "copied";
   const source = copied ? saved : `${live} UNION ALL ${saved}`;
   const params = copied ? savedParams : [...liveParams, ...savedParams];
   const order = table.keyColumns.map((_, i) => `${columns.length + i + 1} COLLATE ${q(table.collations[i])}`);
-  return { sql: `${source} ORDER BY ${order.join(", ")} LIMIT ${rows}`, params, keyWidth: table.keyColumns.length };
+  const keyWidth = table.keyColumns.length;
+  return { sql: `${source} ORDER BY ${order.join(", ")} LIMIT ${rows}`, params, keyWidth, trailing: keyWidth };
 }
 
 /** SQL literal of one key value, as keyMatch() in dump-sql writes it. */

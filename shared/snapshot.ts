@@ -407,7 +407,7 @@ function schemaChange(before: SchemaEntry[], after: SchemaEntry[], table: Snapsh
  * saved rows at or before it. Call it at the start of every chunk step, before the read, with the same
  * `after` the read uses: the previous step has completed, so no retry reads those rows again, while a
  * retry of this step finds everything it read before. "done", called in the step after a table's last
- * chunk, stops the table's triggers and empties its side table. Repeating a call changes nothing; moving
+ * chunk, drops the table's triggers and side table. Repeating a call changes nothing; moving
  * back is refused. Each write is safe alone (D1 runs them one by one): a prune that did not happen leaves
  * rows at or before the cursor, which no read looks at.
  */
@@ -417,7 +417,10 @@ export function* moveSnapshot(snapshotId: string, tableIndex: number, after: Key
   if (after === "done") {
     if (done) return;
     yield* execute(`UPDATE ${q(state)} SET done = 1 WHERE t = ?`, tableIndex);
-    if (table.side && (yield* tableExists(table.side))) yield* execute(`DELETE FROM ${q(table.side)}`);
+    // A finished table's triggers and side table go now, so that ending a snapshot of many tables does
+    // not drop them all in one call. Triggers first: a trigger whose side table is gone fails every write.
+    for (const trigger of table.triggers) yield* execute(`DROP TRIGGER IF EXISTS ${q(trigger)}`);
+    if (table.side) yield* execute(`DROP TABLE IF EXISTS ${q(table.side)}`);
     return;
   }
   if (done) throw new SnapshotError(`table ${q(table.name)} was already finished in snapshot ${snapshotId}`);
@@ -468,7 +471,7 @@ export function* sideIsEmpty(table: SnapshotTable): QueryProgram<boolean> {
 export function snapshotRows(plan: TablePlan, table: SnapshotTable, unwritten = false): RowSource {
   if (!readsSnapshot(table) || unwritten) return liveRows(plan);
   return {
-    chunkSelect: (after, limit) => snapshotChunkSelect(plan, table, after, limit),
+    chunkSelect: (after, limit, value) => snapshotChunkSelect(plan, table, after, limit, value),
     // exactKey() reads the first of these rows: the same row the chunk select read, with its key's bytes.
     rowsAfter: (after) => snapshotRowsAfter(plan, table, after, 1),
     largeValueQueries: (column, key) => snapshotLargeValueQueries(plan, table, column, key),

@@ -158,6 +158,26 @@ function quoted(text: string, i: number, quote: string, final: boolean): Token |
   }
 }
 
+/** Characters that cannot start a quote, a comment or a `;`. */
+const PLAIN_RUN = /[^;'"`[\-/]+/y;
+
+/**
+ * The position of the next `;` that is not inside quotes or a comment (found), or where scanning must
+ * resume once more text has arrived: the end of the text, or the start of a token it may cut.
+ */
+function skipToSemicolon(text: string, from: number, final: boolean): { at: number; found: boolean } {
+  let i = from;
+  for (;;) {
+    PLAIN_RUN.lastIndex = i;
+    if (PLAIN_RUN.test(text)) i = PLAIN_RUN.lastIndex;
+    if (i >= text.length) return { at: i, found: false };
+    if (text.charCodeAt(i) === 0x3b) return { at: i, found: true };
+    const token = nextToken(text, i, final);
+    if (!token) return { at: i, found: false };
+    i = token.end;
+  }
+}
+
 function completeClass(text: string, token: Token): Tk {
   switch (token.kind) {
     case "space":
@@ -245,6 +265,12 @@ export class SqlSplitter {
       this.atInputStart = false;
     }
     while (this.scan < text.length) {
+      if (this.state === State.Normal) {
+        // Only a `;` changes this state: skip quoted text and comments up to the next one.
+        const skipped = skipToSemicolon(text, this.scan, final);
+        this.scan = skipped.at;
+        if (!skipped.found) break;
+      }
       const token = nextToken(text, this.scan, final);
       if (!token) break;
       const tokenClass = completeClass(text, token);
@@ -415,7 +441,13 @@ export function isPlatformTable(name: string): boolean {
 
 const TRANSACTION_SKIP = "transaction control: every restore step is its own transaction";
 
+/** The head (up to the table name) and action of the last INSERT classified: a dump repeats it for every row. */
+let lastInsert: { head: string; action: StatementAction } | null = null;
+
 export function classifyStatement(sql: string): StatementAction {
+  if (lastInsert && sql.startsWith(lastInsert.head) && !continuesName(sql.charCodeAt(lastInsert.head.length))) {
+    return lastInsert.action;
+  }
   const words = leadingTokens(sql, 12);
   const word = (i: number) => (words[i] && words[i].kind === "word" ? sql.slice(words[i].start, words[i].end).toUpperCase() : "");
   const text = (i: number) => (words[i] ? sql.slice(words[i].start, words[i].end) : "");
@@ -455,7 +487,10 @@ export function classifyStatement(sql: string): StatementAction {
       if (table && /^(_cf_|__miniflare)/i.test(table)) {
         return { action: "skip", reason: `${table} belongs to the platform` };
       }
-      return { action: "run", table };
+      const action: StatementAction = { action: "run", table };
+      const nameEnd = words[i + 2] && sql[words[i + 2].start] === "." ? words[i + 3]?.end : words[i + 1]?.end;
+      if (table && nameEnd !== undefined) lastInsert = { head: sql.slice(0, nameEnd), action };
+      return action;
     }
     case "DELETE":
       if (word(1) === "FROM" && unquoteIdentifier(text(2)).toLowerCase() === "sqlite_sequence" && !text(3).startsWith(".")) {
@@ -493,6 +528,11 @@ function classifyPragma(words: Token[], sql: string): StatementAction {
   return { action: "run", table: null };
 }
 
+/** Whether a character right after a table name would make it a different name (or a schema). */
+function continuesName(code: number): boolean {
+  return isIdChar(code) || code === 0x2e || code === 0x22 || code === 0x27 || code === 0x60 || code === 0x5d;
+}
+
 /** The first `count` tokens that are not whitespace or comments. */
 function leadingTokens(sql: string, count: number): Token[] {
   const tokens: Token[] = [];
@@ -528,10 +568,7 @@ export function unquoteIdentifier(token: string): string {
 
 // ---- REAL literals the Durable Object would misread ----
 
-const NUMBER = /(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?/y;
 const DATA_STATEMENTS = new Set(["INSERT", "REPLACE", "UPDATE"]);
-
-const isDigit = (code: number) => code >= 0x30 && code <= 0x39;
 
 /**
  * An INSERT, REPLACE or UPDATE with each decimal REAL literal (such as sqlite3 .dump's
@@ -544,34 +581,40 @@ export function exactRealLiterals(sql: string, exactText: (value: number) => str
   if (!head || head.kind !== "word" || !DATA_STATEMENTS.has(sql.slice(head.start, head.end).toUpperCase())) return sql;
   let out = "";
   let copied = 0;
-  for (let i = 0; i < sql.length; ) {
-    const token = nextToken(sql, i, true)!;
-    const code = sql.charCodeAt(i);
-    const before = i > 0 ? sql.charCodeAt(i - 1) : 0x20;
-    const startsNumber =
-      (token.kind === "word" && isDigit(code)) ||
-      (token.kind === "other" && code === 0x2e && isDigit(sql.charCodeAt(i + 1)) && !isIdChar(before) && !'"`]'.includes(sql[i - 1] ?? ""));
-    if (!startsNumber) {
-      i = token.end;
-      continue;
-    }
-    NUMBER.lastIndex = i;
-    const text = NUMBER.exec(sql)![0];
-    const end = i + text.length;
-    if (!/[.eE]/.test(text) || (end < sql.length && isIdChar(sql.charCodeAt(end)))) {
-      i = token.end; // an integer, or not a number at all
-      continue;
-    }
+  REAL_SCAN.lastIndex = 0;
+  for (let match = REAL_SCAN.exec(sql); match; match = REAL_SCAN.exec(sql)) {
+    const [all, number, exponent, trailing] = match;
+    // An integer, a word that starts with digits, or a quoted text, a comment or an identifier.
+    if (number === undefined || trailing !== "" || (!number.includes(".") && exponent === undefined)) continue;
+    const text = exponent === undefined ? number : number + exponent;
     const value = Number(text);
     const exact = Number.isFinite(value) ? exactText(value) : text;
     if (exact !== text) {
-      out += sql.slice(copied, i) + exact;
-      copied = end;
+      out += sql.slice(copied, match.index) + exact;
+      copied = match.index + all.length;
     }
-    i = end;
   }
   return copied === 0 ? sql : out + sql.slice(copied);
 }
+
+/**
+ * Tokens as nextToken() reads them, for exactRealLiterals(): quoted text (closed or running to the
+ * end), comments and identifiers are matched whole so that nothing inside them looks like a number;
+ * a number is a word that starts with a digit, or `.digits` not right after an identifier or a quote.
+ */
+const REAL_SCAN = new RegExp(
+  [
+    `'[^']*(?:''[^']*)*(?:'|$)`,
+    `"[^"]*(?:""[^"]*)*(?:"|$)`,
+    "`[^`]*(?:``[^`]*)*(?:`|$)",
+    `\\[[^\\]]*(?:]|$)`,
+    `--[^\\n]*`,
+    `/\\*[\\s\\S]*?(?:\\*/|$)`,
+    `[A-Za-z_$\\u0080-\\uffff][\\w$\\u0080-\\uffff]*`,
+    `(\\d+(?:\\.\\d*)?|(?<![\\w$\\u0080-\\uffff"\`\\]])\\.\\d+)([eE][+-]?\\d+)?([\\w$\\u0080-\\uffff]*)`,
+  ].join("|"),
+  "g",
+);
 
 // ---- Statements over the Durable Object's size limit ----
 
@@ -583,6 +626,7 @@ export type FitResult = { ok: true; statements: string[] } | { ok: false; reason
  * that is too long cannot be cut and is reported.
  */
 export function fitStatement(sql: string, maxBytes: number): FitResult {
+  if (sql.length * 3 <= maxBytes) return { ok: true, statements: [sql] }; // a UTF-16 unit is at most 3 UTF-8 bytes
   const size = utf8Length(sql);
   if (size <= maxBytes) return { ok: true, statements: [sql] };
   const rows = valuesRows(sql);

@@ -61,7 +61,8 @@ export interface ChunkRequest {
 }
 
 export interface ChunkResult {
-  sql: string;
+  /** The rows' statements as UTF-8. */
+  sql: Uint8Array;
   rows: number;
   bytes: number;
   lastKey: KeyCursor | null;

@@ -10,13 +10,15 @@ import { messageOf } from "../shared/error-message";
 import { runAsync, type Query, type QueryProgram, type Rows } from "../shared/query-program";
 import { dropUserObjects, userObjectCount } from "../shared/restore-apply";
 import type { ApplyOutcome, BeginOutcome, RestoreBatch, RestoreMode, RestoreStatement } from "../shared/restore-record";
-import type { DumpStart } from "../shared/dump-start";
+import { planPages } from "../shared/plan-pages";
 import { selectTables, type TableChoice } from "../shared/table-selection";
 import type { ChunkRequest, ChunkResult, KeyCursor } from "../shared/types";
-import type { SqlDumpMethods } from "./databases";
+import type { SqlDumpMethods, StartedDump } from "./databases";
 
 /** Where a restore into D1 has got to. Its prefix keeps it out of dumps and of the target's table count. */
 const POSITION_TABLE = "_dumpsnap_restore_position";
+/** The pages of a plan too large for a step's result, under the same prefix. */
+const PLAN_TABLE = "_dumpsnap_plan_pages";
 export interface BatchLimits {
   statements: number;
   bytes: number;
@@ -56,9 +58,28 @@ export class D1DumpDatabase implements SqlDumpMethods {
    * The chosen tables' plan. D1 has no snapshot yet: `snapshotId` is not taken, the answer says so
    * (snapshot null), and the dump reads the live database (README, "D1").
    */
-  async sqlDumpStart(label: string, choice: TableChoice, _snapshotId: string | null): Promise<DumpStart> {
+  async sqlDumpStart(label: string, dumpId: string, choice: TableChoice, _snapshotId: string | null): Promise<StartedDump> {
     const plan = selectTables(await this.run(dumpPlan(label, await this.sqlDumpDatabaseSize())), choice);
-    return { plan, snapshot: null };
+    const pages = planPages(plan);
+    if (pages.length <= 1) return { plan, snapshot: null };
+    // Too large for a step's result: kept in pages, as a Durable Object keeps them (shared/plan-pages.ts).
+    await this.sqlDumpForgetPlan(dumpId);
+    await this.db.batch([
+      this.db.prepare(`CREATE TABLE IF NOT EXISTS ${PLAN_TABLE} (dump_id TEXT NOT NULL, page INTEGER NOT NULL, text TEXT NOT NULL, PRIMARY KEY (dump_id, page))`),
+      ...pages.map((text, i) => this.db.prepare(`INSERT INTO ${PLAN_TABLE} VALUES (?, ?, ?)`).bind(dumpId, i + 1, text)),
+    ]);
+    return { pages: pages.length, tables: plan.tables.length, firstTable: plan.tables[0]?.name ?? null, databaseSize: plan.databaseSize, snapshot: null };
+  }
+
+  async sqlDumpPlanPage(dumpId: string, page: number): Promise<string> {
+    const row = await this.db.prepare(`SELECT text FROM ${PLAN_TABLE} WHERE dump_id = ? AND page = ?`).bind(dumpId, page).first<{ text: string }>();
+    if (!row) throw new Error(`page ${page} of the plan of dump ${dumpId} is not kept in this database`);
+    return row.text;
+  }
+
+  /** Deletes a kept plan's pages (and their table once empty); answers how many there were. */
+  async sqlDumpForgetPlan(dumpId: string): Promise<number> {
+    return this.forgetRows(PLAN_TABLE, "dump_id", dumpId);
   }
 
   /** No snapshot holds anything. */
@@ -149,12 +170,19 @@ export class D1DumpDatabase implements SqlDumpMethods {
   }
 
   async sqlDumpEndRestore(restoreId: string): Promise<void> {
+    await this.forgetRows(POSITION_TABLE, "restore_id", restoreId);
+  }
+
+  /** Deletes a job's rows from one of this tool's tables, and the table once it is empty. */
+  private async forgetRows(table: string, column: string, id: string): Promise<number> {
     try {
-      await this.db.prepare(`DELETE FROM ${POSITION_TABLE} WHERE restore_id = ?`).bind(restoreId).run();
-      const [[left]] = await this.db.prepare(`SELECT count(*) FROM ${POSITION_TABLE}`).raw<[number]>();
-      if (left === 0) await this.db.prepare(`DROP TABLE IF EXISTS ${POSITION_TABLE}`).run();
+      const { meta } = await this.db.prepare(`DELETE FROM ${table} WHERE ${column} = ?`).bind(id).run();
+      const [[left]] = await this.db.prepare(`SELECT count(*) FROM ${table}`).raw<[number]>();
+      if (left === 0) await this.db.prepare(`DROP TABLE IF EXISTS ${table}`).run();
+      return meta.changes;
     } catch (error) {
-      if (!/no such table/.test(messageOf(error))) throw error;
+      if (/no such table/.test(messageOf(error))) return 0;
+      throw error;
     }
   }
 

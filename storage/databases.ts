@@ -8,7 +8,7 @@ import { databaseLabel, parseSources, type DatabaseRequest, type SourceConfig, t
 import { databaseObject } from "./bindings";
 import { D1_BATCH_LIMITS, D1DumpDatabase, type BatchLimits } from "./d1-database";
 
-export type { SqlDumpMethods } from "../durable-objects/sql-dump";
+export type { SqlDumpMethods, StartedDump } from "../durable-objects/sql-dump";
 
 /** A database a job works on: its label (records, lists) and, for a configured source, where it is. */
 export interface JobDatabase {

@@ -7,7 +7,9 @@ import { contentType, encodeEnd, encodeSegment, type EncodingState } from "../sh
 import type { DumpRecord, DumpSnapshotState } from "../shared/dump-record";
 import type { SnapshotSummary } from "../shared/dump-start";
 import { yieldToEventLoop } from "../shared/event-loop";
+import { concatBytes } from "../shared/gzip-member";
 import { jobTimes } from "../shared/job-record";
+import type { PlannedDump } from "../shared/plan-pages";
 import { overallPercent, tableFraction } from "../shared/progress";
 import type { DumpOptions } from "../shared/schemas";
 import type { SourceRef } from "../shared/sources";
@@ -21,8 +23,22 @@ import type { DumpParams } from "./dump-workflow";
 import { watchdogId } from "./snapshot-watchdog";
 import { messageOf } from "../shared/error-message";
 
+/**
+ * Reads follow each other for this long before the step lets other requests in. A timer per read
+ * (about 2 ms each locally) cost a quarter of a dump's time; 20 ms keeps the point query's p99 low.
+ */
+const YIELD_EVERY_MS = 20;
+/**
+ * Small tables share a step: one that ends leaves the rest of the step to the next. A table estimated
+ * at more rows than this starts a step of its own, so the dump breathes before it.
+ */
+const SHARED_STEP_MAX_ROWS = 10_000;
+/** Texts shorter than this are gathered before they are encoded and written. */
+const MIN_SEGMENT_BYTES = 64 * 1024;
 /** A chunk step stops reading after this long even below its byte target. */
 const STEP_TIME_BUDGET_MS = 15_000;
+
+const encoder = new TextEncoder();
 
 export interface DumpContext {
   env: Env;
@@ -59,82 +75,110 @@ function snapshotState(snapshot: SnapshotSummary, heldBytes: number, endedAt: st
 /**
  * Plans the dump, takes its snapshot and starts its file. A retry takes the snapshot again (replacing the
  * first, so the instant is the retry's) and starts another R2 upload; the record keeps the last one's id.
+ * A plan too large for this step's result stays in the source database, in pages (readPlanPage).
  */
-export async function planDump(
-  env: Env,
-  params: DumpParams,
-): Promise<{ plan: DumpPlan; uploadId: string | null; snapshot: SnapshotSummary | null }> {
+export async function planDump(env: Env, params: DumpParams): Promise<PlannedDump & { uploadId: string | null; snapshot: SnapshotSummary | null }> {
   const snapshotId = takesSnapshot(params.options) ? snapshotIdForDump(params.dumpId) : null;
-  const { plan, snapshot } = await openDatabase(env, params).sqlDumpStart(params.database, params.options, snapshotId);
+  const planned = await openDatabase(env, params).sqlDumpStart(params.database, params.dumpId, params.options, snapshotId);
+  const { snapshot } = planned;
+  const summary = "plan" in planned
+    ? { tables: planned.plan.tables.length, firstTable: planned.plan.tables[0]?.name ?? null, databaseSize: planned.plan.databaseSize }
+    : planned;
   if (snapshot) await startWatchdog(env, params.dumpId);
   const uploadId = await dumpFileClient(env, params).begin(contentType(params.options.compression));
   await jobRecords(env, "dump").update(params.dumpId, {
     uploadId,
     snapshot: snapshot && snapshotState(snapshot, 0),
     startedAt: new Date().toISOString(),
-    estimatedSize: plan.databaseSize,
+    estimatedSize: summary.databaseSize,
     progress: {
-      currentTable: plan.tables[0]?.name ?? null,
+      currentTable: summary.firstTable,
       processedTables: 0,
-      totalTables: plan.tables.length,
+      totalTables: summary.tables,
       rowsDumped: 0,
       bytesWritten: 0,
       percent: 0,
     },
   });
-  return { plan, uploadId, snapshot };
+  return { ...planned, uploadId };
 }
 
-export interface ChunkStepInput {
+/** One page of a plan kept in the source database. */
+export async function readPlanPage(env: Env, params: DumpParams, page: number): Promise<string> {
+  return openDatabase(env, params).sqlDumpPlanPage(params.dumpId, page);
+}
+
+/** Lets the source database drop the pages of the plan once the Workflow holds them all. Safe to repeat. */
+export async function forgetPlanPages(env: Env, params: DumpParams): Promise<number> {
+  return openDatabase(env, params).sqlDumpForgetPlan(params.dumpId);
+}
+
+/** Where a dump's reading stands: the table, its next chunk, the last key written. */
+export interface DumpPosition {
   tableIndex: number;
   chunk: number;
   after: KeyCursor | null;
   readRows: number;
+}
+
+export const START_POSITION: DumpPosition = { tableIndex: 0, chunk: 1, after: null, readRows: 0 };
+
+export interface ChunkStepInput {
+  position: DumpPosition;
   sink: AppendCursor;
   encoding: EncodingState;
   rowsBefore: number;
 }
 
 export interface ChunkStepResult {
-  lastKey: KeyCursor | null;
-  done: boolean;
+  /** Where the next step starts; its tableIndex is the number of tables finished. */
+  position: DumpPosition;
   rows: number;
-  readRows: number;
   reads: number;
   sink: AppendCursor;
   encoding: EncodingState;
   parts: UploadedPart[];
 }
 
-/** Reads rows of one table until the step's byte target, writes them to the sink, records progress. */
+/**
+ * Reads rows from the position on until the step's byte target or time budget, writes them to the sink,
+ * records progress. A table that ends leaves the rest of the step to the next ones (SHARED_STEP_MAX_ROWS).
+ */
 export async function dumpChunk(context: DumpContext, input: ChunkStepInput): Promise<ChunkStepResult> {
   const { env, params, plan, config } = context;
-  const table = plan.tables[input.tableIndex];
   const database = openDatabase(env, params);
   const { schemaOnly, dataOnly, compression } = params.options;
-  const snapshot = context.snapshot ? { id: context.snapshot.id, tableIndex: input.tableIndex } : undefined;
-  // The previous step has completed, so the snapshot may let go of what it read (see advanceSnapshot).
-  const heldBytes = snapshot ? await database.sqlDumpAdvanceSnapshot(snapshot.id, snapshot.tableIndex, input.after) : 0;
+  // The previous step has completed, so the snapshot may let go of what it read (see advanceSnapshot);
+  // tables this step goes on to are let go by the next step, once this one has completed.
+  const { position } = input;
+  const heldBytes = context.snapshot ? await database.sqlDumpAdvanceSnapshot(context.snapshot.id, position.tableIndex, position.after) : 0;
   const writer = await dumpFileClient(env, params).openWriter(input.sink, context.uploadId);
   let encoding = input.encoding;
   let writeMs = 0;
-  // Each read is written at once, so uploads run while the next rows are read.
-  const emit = async (text: string) => {
-    if (text === "") return;
+  // Reads are written as they come, so uploads run while the next rows are read; small texts (the
+  // CREATE TABLE and rows of small tables) are gathered first, so each encoded segment is not tiny.
+  const pending: Array<string | Uint8Array> = [];
+  let pendingLength = 0;
+  const flush = async () => {
+    if (pendingLength === 0) return;
     const writeStarted = Date.now();
-    const encoded = encodeSegment(text, compression, encoding);
+    const sql = pending.length === 1 ? pending[0] : concatBytes(pending.map((p) => (typeof p === "string" ? encoder.encode(p) : p)));
+    pending.length = 0;
+    pendingLength = 0;
+    const encoded = encodeSegment(sql, compression, encoding);
     encoding = encoded.state;
     await writer.write(encoded.bytes);
     writeMs += Date.now() - writeStarted;
   };
-  await emit(
-    (input.encoding.sqlBytes === 0 ? dumpPreamble(plan.objects, dataOnly) : "") +
-      (input.chunk === 1 && !dataOnly ? createTableStatement(table) : ""),
-  );
+  const emit = async (text: string | Uint8Array) => {
+    pending.push(text);
+    pendingLength += text.length;
+    if (pendingLength >= MIN_SEGMENT_BYTES) await flush();
+  };
+  if (input.encoding.sqlBytes === 0) await emit(dumpPreamble(plan.objects, dataOnly));
 
-  let after = input.after;
-  let readRows = input.readRows || READ_LIMITS.firstRows;
-  let done = table.content !== "rows" || schemaOnly;
+  let { tableIndex, chunk, after, readRows } = position;
+  const firstTable = tableIndex;
   let rows = 0;
   let bytes = 0;
   let reads = 0;
@@ -142,42 +186,66 @@ export async function dumpChunk(context: DumpContext, input: ChunkStepInput): Pr
   const target = stepTargetBytes(config.stepTargetBytes, config.partSizeBytes, carried);
   const started = Date.now();
   let readMs = 0;
-  while (!done && bytes < target && Date.now() - started < STEP_TIME_BUDGET_MS) {
-    const readStarted = Date.now();
-    const read = await database.sqlDumpReadChunk({ table, snapshot, after, maxRows: readRows, maxBytes: READ_LIMITS.targetBytes });
-    const ms = Date.now() - readStarted;
-    readMs += ms;
-    after = read.lastKey;
-    done = read.done;
-    rows += read.rows;
-    bytes += read.bytes;
-    reads += 1;
-    readRows = nextReadRows(readRows, { rows: read.rows, bytes: read.bytes, ms, stoppedEarly: !read.done && read.rows < readRows });
-    await emit(read.sql);
-    await yieldToEventLoop();
+  let lastYield = started;
+  const hasTime = () => bytes < target && Date.now() - started < STEP_TIME_BUDGET_MS;
+  while (tableIndex < plan.tables.length && hasTime()) {
+    const table = plan.tables[tableIndex];
+    if (tableIndex > firstTable && table.estimatedRows > SHARED_STEP_MAX_ROWS) break;
+    if (chunk === 1 && !dataOnly) {
+      const create = createTableStatement(table);
+      bytes += create.length;
+      await emit(create);
+    }
+    let done = table.content !== "rows" || schemaOnly;
+    readRows ||= READ_LIMITS.firstRows;
+    while (!done && hasTime()) {
+      const readStarted = Date.now();
+      const snapshot = context.snapshot ? { id: context.snapshot.id, tableIndex } : undefined;
+      const read = await database.sqlDumpReadChunk({ table, snapshot, after, maxRows: readRows, maxBytes: READ_LIMITS.targetBytes });
+      const ms = Date.now() - readStarted;
+      readMs += ms;
+      after = read.lastKey;
+      done = read.done;
+      rows += read.rows;
+      bytes += read.bytes;
+      reads += 1;
+      readRows = nextReadRows(readRows, { rows: read.rows, bytes: read.bytes, ms, stoppedEarly: !read.done && read.rows < readRows });
+      await emit(read.sql);
+      if (Date.now() - lastYield >= YIELD_EVERY_MS) {
+        await yieldToEventLoop();
+        lastYield = Date.now();
+      }
+    }
+    if (!done) {
+      chunk += 1;
+      break;
+    }
+    ({ tableIndex, chunk, after, readRows } = { ...START_POSITION, tableIndex: tableIndex + 1 });
   }
+  await flush();
   const closeStarted = Date.now();
   const written = await writer.close();
   writeMs += Date.now() - closeStarted;
-  const processedTables = input.tableIndex + (done ? 1 : 0);
+  const next = { tableIndex, chunk, after, readRows };
+  const current = plan.tables[tableIndex];
   await jobRecords(env, "dump").update(params.dumpId, {
     ...(context.snapshot ? { snapshot: snapshotState(context.snapshot, heldBytes) } : {}),
     progress: {
-      currentTable: done ? (plan.tables[input.tableIndex + 1]?.name ?? null) : table.name,
-      processedTables,
+      currentTable: current?.name ?? null,
+      processedTables: tableIndex,
       totalTables: plan.tables.length,
       rowsDumped: input.rowsBefore + rows,
       bytesWritten: written.cursor.bytesWritten,
-      // Once this table is done, the fraction applies to the next one, which has not started.
-      percent: overallPercent(plan.tables, processedTables, done ? 0 : tableFraction(table, after, false)),
+      percent: overallPercent(plan.tables, tableIndex, current ? tableFraction(current, after, false) : 0),
     },
   });
   console.log(
     JSON.stringify({
       event: "chunk",
       dumpId: params.dumpId,
-      table: table.name,
-      chunk: input.chunk,
+      table: plan.tables[firstTable]?.name ?? null,
+      tables: tableIndex - firstTable + (chunk > 1 ? 1 : 0),
+      chunk: input.position.chunk,
       rows,
       reads,
       readRows,
@@ -187,7 +255,7 @@ export async function dumpChunk(context: DumpContext, input: ChunkStepInput): Pr
       stepMs: Date.now() - started,
     }),
   );
-  return { lastKey: after, done, rows, readRows, reads, sink: written.cursor, encoding, parts: written.parts };
+  return { position: next, rows, reads, sink: written.cursor, encoding, parts: written.parts };
 }
 
 export async function finalizeDump(
@@ -242,9 +310,10 @@ export async function discardDumpFile(env: Env, record: DumpRecord): Promise<voi
   await deleteFile(env, dumpFile(record.dumpId, record.storage), record.uploadId);
 }
 
-/** What a failed or cancelled dump leaves behind: its file, and its snapshot in the source database. */
+/** What a failed or cancelled dump leaves behind: its file, and its snapshot and plan pages in the source database. */
 export async function discardDump(env: Env, record: DumpRecord): Promise<void> {
   await discardDumpFile(env, record);
+  await openDatabase(env, record).sqlDumpForgetPlan(record.dumpId);
   if (record.snapshot && !record.snapshot.endedAt) {
     await openDatabase(env, record).sqlDumpEndSnapshot(snapshotIdForDump(record.dumpId));
     await jobRecords(env, "dump").update(record.dumpId, { snapshot: { ...record.snapshot, heldBytes: 0, endedAt: new Date().toISOString() } });

@@ -1,14 +1,15 @@
-// One instance per dump: plan, one step per chunk of each table with a breathing sleep between,
-// finalize; then (JobWorkflow) tell the caller, and keep the file for its retention period.
+// One instance per dump: plan, chunk steps (one table's chunk, or several small tables) with a breathing
+// sleep between, finalize; then (JobWorkflow) tell the caller, and keep the file for its retention period.
 
 import type { WorkflowStep } from "cloudflare:workers";
 import { retentionFor, type DumpConfig } from "../shared/config";
 import { START_ENCODING } from "../shared/dump-encoding";
 import type { DumpOptions } from "../shared/schemas";
+import { joinPlanPages } from "../shared/plan-pages";
 import type { SourceRef } from "../shared/sources";
-import type { KeyCursor, StorageKind, TablePlan } from "../shared/types";
+import type { DumpPlan, KeyCursor, StorageKind, TablePlan } from "../shared/types";
 import { EMPTY_CURSOR, type UploadedPart } from "../storage/file-store";
-import { dumpChunk, finalizeDump, planDump, type ChunkStepResult } from "./dump-steps";
+import { START_POSITION, dumpChunk, finalizeDump, forgetPlanPages, planDump, readPlanPage, type ChunkStepResult } from "./dump-steps";
 import { JobWorkflow } from "./job-workflow";
 import { expireDump } from "./jobs";
 import { WORK_STEP } from "./step-config";
@@ -31,34 +32,38 @@ export class DumpWorkflow extends JobWorkflow<"dump", { size: number; rows: numb
 
   protected async runSteps(params: DumpParams, step: WorkflowStep, config: DumpConfig) {
     const breathingMs = params.options.breathingMs ?? config.breathingMs;
-    const { plan, uploadId, snapshot } = await step.do("plan", WORK_STEP, () => planDump(this.env, params));
+    const planned = await step.do("plan", WORK_STEP, () => planDump(this.env, params));
+    const { uploadId, snapshot } = planned;
+    const plan = "plan" in planned ? planned.plan : await this.readPlanPages(params, step, planned.pages);
     const context = { env: this.env, params, plan, uploadId, config, snapshot };
     let sink = EMPTY_CURSOR;
     let encoding = START_ENCODING;
     const parts: UploadedPart[] = [];
     let rows = 0;
-    for (const [tableIndex, table] of plan.tables.entries()) {
-      let after: KeyCursor | null = null;
-      let readRows = 0;
-      for (let chunk = 1; ; chunk++) {
-        const result: ChunkStepResult = await step.do(chunkStepName(table, tableIndex, chunk), WORK_STEP, () =>
-          dumpChunk(context, { tableIndex, chunk, after, readRows, sink, encoding, rowsBefore: rows }),
-        );
-        after = result.lastKey;
-        readRows = result.readRows;
-        sink = result.sink;
-        encoding = result.encoding;
-        parts.push(...result.parts);
-        rows += result.rows;
-        const last = result.done && tableIndex === plan.tables.length - 1;
-        if (breathingMs > 0 && !last) {
-          await step.sleep(`breathe · ${chunkStepName(table, tableIndex, chunk)}`, breathingMs);
-        }
-        if (result.done) break;
-      }
+    let position = START_POSITION;
+    while (position.tableIndex < plan.tables.length) {
+      const name = chunkStepName(plan.tables[position.tableIndex], position.tableIndex, position.chunk);
+      const input = { position, sink, encoding, rowsBefore: rows };
+      const result: ChunkStepResult = await step.do(name, WORK_STEP, () => dumpChunk(context, input));
+      position = result.position;
+      sink = result.sink;
+      encoding = result.encoding;
+      parts.push(...result.parts);
+      rows += result.rows;
+      if (breathingMs > 0 && position.tableIndex < plan.tables.length) await step.sleep(`breathe · ${name}`, breathingMs);
     }
     const file = await step.do("finalize", WORK_STEP, () => finalizeDump(context, sink, encoding, parts, rows));
     return { size: file.size, rows, tables: plan.tables.length };
+  }
+
+  /** A plan too large for one step's result, read back a page per step. */
+  private async readPlanPages(params: DumpParams, step: WorkflowStep, count: number): Promise<DumpPlan> {
+    const pages: string[] = [];
+    for (let page = 1; page <= count; page++) {
+      pages.push(await step.do(`plan · page ${page} of ${count}`, WORK_STEP, () => readPlanPage(this.env, params, page)));
+    }
+    await step.do("plan · forget the pages", WORK_STEP, () => forgetPlanPages(this.env, params));
+    return joinPlanPages(pages);
   }
 
   protected async afterCompletion(params: DumpParams, step: WorkflowStep, config: DumpConfig) {

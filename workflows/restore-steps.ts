@@ -179,7 +179,9 @@ export async function applySlice(env: Env, params: RestoreParams, cursor: Restor
     const action = classifyStatement(statement.sql);
     if (action.action === "refuse") return failed(failureMessage(origin, action.reason, cursor), failedStatement(origin, action.reason));
     if (action.action === "run") {
-      const fitted = fitStatement(exactRealLiterals(statement.sql, realLiteral), MAX_STATEMENT_BYTES);
+      // A dump of this service already writes every REAL in its exact form.
+      const exact = params.source.kind === "dump" ? statement.sql : exactRealLiterals(statement.sql, realLiteral);
+      const fitted = fitStatement(exact, MAX_STATEMENT_BYTES);
       if (!fitted.ok) return failed(failureMessage(origin, fitted.reason, cursor), failedStatement(origin, fitted.reason));
       for (const sql of fitted.statements) {
         statements.push({ sql, ...(action.onlyIfTableExists ? { onlyIfTableExists: action.onlyIfTableExists } : {}) });

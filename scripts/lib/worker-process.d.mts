@@ -49,6 +49,10 @@ export type RunningWorker = {
      * Process id of wrangler, also its process group id.
      */
     pid: number;
+    /**
+     * wrangler's inspector proxy for the Worker's isolate (CPU profiles, heap use).
+     */
+    inspectorPort: number;
     persistTo: string;
     /**
      * The last lines wrangler printed.

@@ -30,6 +30,7 @@ const STOP_GRACE_MS = 5_000;
  * @property {string} url Base URL, e.g. http://127.0.0.1:8787
  * @property {number} port
  * @property {number} pid Process id of wrangler, also its process group id.
+ * @property {number} inspectorPort wrangler's inspector proxy for the Worker's isolate (CPU profiles, heap use).
  * @property {string} persistTo
  * @property {() => string[]} output The last lines wrangler printed.
  * @property {() => Promise<void>} stop Kills the whole process group and removes the temporary state directory.
@@ -131,7 +132,7 @@ export async function startWorker(options = {}) {
     const message = error instanceof Error ? error.message : String(error);
     throw new Error(`${message}\n--- last lines of wrangler output ---\n${lines.join("\n")}`);
   }
-  return { url, port, pid, persistTo, output: () => [...lines], stop };
+  return { url, port, pid, inspectorPort, persistTo, output: () => [...lines], stop };
 }
 
 /** @param {string} url */

@@ -237,7 +237,13 @@ describe("do-sqlite-dump, the command-line client", () => {
 
   it("pauses, resumes, cancels and lists a dump, routing by id", async () => {
     await client().transaction(
-      [{ sql: "CREATE TABLE a(x)" }, { sql: "CREATE TABLE b(y)" }, { sql: "INSERT INTO a VALUES (1)" }, { sql: "INSERT INTO b VALUES (2)" }],
+      [
+        { sql: "CREATE TABLE a(x)" },
+        { sql: "CREATE TABLE b(y)" },
+        { sql: "INSERT INTO a VALUES (1)" },
+        // Over 10,000 rows, so b does not share the first table's step (small tables do).
+        { sql: "INSERT INTO b WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10001) SELECT i FROM n" },
+      ],
       { database: "cli-slow" },
     );
     // A long breath after the first table keeps the dump running while the commands act on it.

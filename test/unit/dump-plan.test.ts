@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { dumpPlan, sequences, tableAndViewNames } from "../../shared/dump-plan";
-import { runSync } from "../../shared/query-program";
+import { dumpPlan, listTables, sequences, tableAndViewNames, tableOptions } from "../../shared/dump-plan";
+import { runSync, selectAll } from "../../shared/query-program";
 import type { DumpPlan } from "../../shared/types";
 import { sqlJsDatabase, type SqlJsDatabase } from "./sqljs-database";
 
@@ -139,6 +139,29 @@ describe("dumpPlan", () => {
     expect(table(plan, "external_fts")).toMatchObject({ content: "rebuild", estimatedRows: 0 });
     expect(table(plan, "contentless_fts")).toMatchObject({ content: "none", estimatedRows: 0 });
     expect(runSync(database.sql, tableAndViewNames()).sort()).toEqual(["contentless_fts", "docs", "external_fts", "plain_fts"]);
+  });
+});
+
+describe("listTables", () => {
+  it("describes every table and view as pragma_table_list does, FTS shadow tables included", () => {
+    const database = databaseWith(`
+      CREATE TABLE plain (a, "strict" TEXT, b INT CHECK (b > (0)));
+      CREATE TABLE keyed (k TEXT PRIMARY KEY, v) /* ) STRICT */ WITHOUT ROWID;
+      CREATE TABLE typed (a INTEGER, b TEXT) STRICT;
+      CREATE TABLE "both ) strict" (a INTEGER PRIMARY KEY, b ANY) STRICT, WITHOUT ROWID;
+      CREATE TABLE copied AS SELECT max(a) AS "strict" FROM plain;
+      CREATE VIRTUAL TABLE notes USING fts4(body);
+      CREATE TABLE notes_extra (a);
+      CREATE VIEW v AS SELECT a FROM plain;
+    `);
+    const master = runSync(database.sql, selectAll<[string, string, string | null]>("SELECT type, name, sql FROM sqlite_master ORDER BY rowid"));
+    const listed = runSync(database.sql, listTables(master.map(([type, name, sql]) => ({ type, name, sql }))));
+    const pragma = runSync(database.sql, selectAll<[string, string, number, number]>("SELECT name, type, wr, strict FROM pragma_table_list WHERE schema = 'main'"));
+    const expected = new Map(pragma.filter(([name]) => !name.startsWith("sqlite_")).map(([name, type, wr, strict]) => [name, { type, wr, strict }]));
+    expect(new Map([...listed].filter(([name]) => !name.startsWith("sqlite_")))).toEqual(expected);
+    expect([...expected.values()].filter((t) => t.type === "shadow")).toHaveLength(5);
+    expect(listed.get("notes_extra")).toEqual({ type: "table", wr: 0, strict: 0 });
+    expect(tableOptions('CREATE TABLE "x" (a) -- STRICT')).toEqual({ withoutRowid: false, strict: false });
   });
 });
 

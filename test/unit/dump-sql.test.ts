@@ -25,6 +25,8 @@ import { tablePlan } from "./table-plan";
 // ---------------------------------------------------------------------------------------------
 // Test helpers
 
+const decoder = new TextDecoder();
+
 /** The core's chunk reads over the whole table, `limit` rows at a time, as the dump Workflow pages it. */
 function dumpRows(db: Database, table: TablePlan, limit: number): { text: string; keys: KeyCursor[] } {
   const sql = asSqlDatabase(db).sql;
@@ -34,7 +36,7 @@ function dumpRows(db: Database, table: TablePlan, limit: number): { text: string
   for (let chunks = 1; ; chunks++) {
     if (chunks > 1000) throw new Error(`${table.name}: still reading after 1000 chunks; the cursor does not advance`);
     const chunk: ChunkResult = runSync(sql, readChunk({ table, after, maxRows: limit, maxBytes: Infinity }));
-    text += chunk.sql;
+    text += decoder.decode(chunk.sql);
     if (chunk.rows > 0) keys.push(chunk.lastKey!);
     after = chunk.lastKey;
     if (chunk.done) return { text, keys };

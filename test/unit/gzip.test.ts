@@ -9,11 +9,11 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /** Encodes segments the way separate Workflow steps do, each starting from the state the previous one returned. */
-function encodeFile(segments: string[], end: string, compression: "none" | "gzip"): Uint8Array {
+function encodeFile(segments: Array<string | Uint8Array>, end: string, compression: "none" | "gzip"): Uint8Array {
   return encodeFileWithDigest(segments, end, compression).file;
 }
 
-function encodeFileWithDigest(segments: string[], end: string, compression: "none" | "gzip") {
+function encodeFileWithDigest(segments: Array<string | Uint8Array>, end: string, compression: "none" | "gzip") {
   const out: Uint8Array[] = [];
   let state: EncodingState = START_ENCODING;
   for (const text of segments) {
@@ -33,6 +33,7 @@ describe("crc32", () => {
     const a = encoder.encode("PRAGMA foreign_keys=OFF;\n");
     const b = encoder.encode("INSERT INTO t VALUES('é😀');\n");
     expect(crc32(b, crc32(a))).toBe(crc32(concatBytes([a, b])));
+    expect(crc32(encoder.encode(""), 0x12345678)).toBe(0x12345678);
   });
 });
 
@@ -62,6 +63,29 @@ describe("a gzip file written in segments", () => {
     const file = encodeFile(segments, end, "gzip");
     const stream = new Blob([file]).stream().pipeThrough(new DecompressionStream("gzip"));
     expect(await new Response(stream).text()).toBe(sql);
+  });
+
+  it("reads segments given as UTF-8 bytes the same as text", () => {
+    const asBytes = segments.map((text, i) => (i % 2 ? encoder.encode(text) : text));
+    const file = encodeFile(asBytes, end, "gzip");
+    expect(decoder.decode(gunzipSync(file))).toBe(sql);
+    expect(decoder.decode(encodeFile(asBytes, end, "none"))).toBe(sql);
+  });
+
+  it("ends every segment on a sync flush, so that steps can append the next one", () => {
+    for (const text of segments.filter((t) => t !== "")) {
+      const segment = deflateSegment(encoder.encode(text));
+      expect([...segment.subarray(-4)]).toEqual([0x00, 0x00, 0xff, 0xff]);
+    }
+  });
+
+  it("is the same SQL at every deflate level", async () => {
+    const data = encoder.encode(segments.join(""));
+    for (const level of [1, 6, 9] as const) {
+      const file = concatBytes([GZIP_HEADER, deflateSegment(data, level), gzipTrailer(crc32(data), data.length)]);
+      const stream = new Blob([file]).stream().pipeThrough(new DecompressionStream("gzip"));
+      expect(await new Response(stream).text()).toBe(segments.join(""));
+    }
   });
 
   it("writes plain UTF-8 without compression", () => {

@@ -154,9 +154,10 @@ describe.skipIf(!sqlite3Present)(`with the sqlite3 CLI${sqlite3Present ? "" : " 
     const plan = runSync(source.sql, dumpPlan("d", 0));
     const table = plan.tables[0];
     const rows = runSync(source.sql, readChunk({ table, after: null, maxRows: 100, maxBytes: Infinity }));
-    expect(rows.sql).toContain("CAST(X'61EDA08062' AS TEXT)");
+    const text = new TextDecoder().decode(rows.sql);
+    expect(text).toContain("CAST(X'61EDA08062' AS TEXT)");
     const dumpPath = join(dir, "ours.sql");
-    writeFileSync(dumpPath, DUMP_HEADER + createTableStatement(table) + rows.sql + DUMP_TRAILER);
+    writeFileSync(dumpPath, DUMP_HEADER + createTableStatement(table) + text + DUMP_TRAILER);
     const restored = join(dir, "restored.db");
     execFileSync(SQLITE3, [restored], { input: readFileSync(dumpPath) });
     const back = sqlJsDatabase(new Uint8Array(readFileSync(restored)));

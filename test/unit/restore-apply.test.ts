@@ -47,6 +47,24 @@ describe("restore batches", () => {
     expect(await applyStatements(database, access, batch(10, 20, ["INSERT INTO t VALUES (1)"]))).toEqual({ status: "applied", statements: 1 });
   });
 
+  it("runs statements several per call and keeps each CREATE's own text, also after a comment", async () => {
+    const database = target();
+    await beginRestore(database, access, "r1", "empty");
+    const statements = [
+      "CREATE TABLE t (id INTEGER PRIMARY KEY, v) -- note; not a statement",
+      "CREATE TABLE u (a)",
+      ...Array.from({ length: 50 }, (_, i) => `INSERT INTO t VALUES (${i}, 'row ${i}; --')`),
+      "CREATE VIEW w AS SELECT v FROM t",
+    ];
+    expect(await applyStatements(database, access, batch(0, 10, statements))).toEqual({ status: "applied", statements: 53 });
+    expect(values(database, "SELECT count(*), max(v) FROM t")).toEqual([[50, "row 9; --"]]);
+    expect(values(database, "SELECT name, sql FROM sqlite_master ORDER BY name")).toEqual([
+      ["t", "CREATE TABLE t (id INTEGER PRIMARY KEY, v)"],
+      ["u", "CREATE TABLE u (a)"],
+      ["w", "CREATE VIEW w AS SELECT v FROM t"],
+    ]);
+  });
+
   it("refuses batches out of order and batches of a restore it has no record of", async () => {
     const database = target();
     expect(await applyStatements(database, access, batch(0, 10, ["CREATE TABLE t (a)"]))).toEqual({

@@ -218,6 +218,14 @@ describe("classifyStatement", () => {
     expect(classifyStatement("DELETE FROM sqlite_sequence")).toEqual({ action: "run", table: null, onlyIfTableExists: "sqlite_sequence" });
   });
 
+  it("tells apart INSERTs whose heads only start alike (the last head is remembered)", () => {
+    const table = (sql: string) => (classifyStatement(sql) as { table: string | null }).table;
+    const sequence = ["INSERT INTO t VALUES(1)", "INSERT INTO t2 VALUES(1)", "INSERT INTO t VALUES(2)", 'INSERT INTO "t""x" VALUES(1)', 'INSERT INTO "t" VALUES(1)', "INSERT INTO t.u VALUES(1)", "INSERT INTO [t] VALUES(1)", "INSERT INTO [t]x VALUES(1)"];
+    expect(sequence.map(table)).toEqual(["t", "t2", "t", 't"x', "t", "u", "t", "t"]);
+    expect(classifyStatement("INSERT INTO _cf_KV VALUES(1)").action).toBe("skip");
+    expect(classifyStatement("INSERT INTO t VALUES(3)")).toEqual({ action: "run", table: "t" });
+  });
+
   it("unquotes every identifier form", () => {
     expect(unquoteIdentifier('"a""b"')).toBe('a"b');
     expect(unquoteIdentifier("[a b]")).toBe("a b");
@@ -293,6 +301,12 @@ describe("exactRealLiterals", () => {
     expect(exactRealLiterals("UPDATE t SET x = 2.50 WHERE id = 1", marker)).toBe("UPDATE t SET x = <2.5> WHERE id = 1");
     expect(exactRealLiterals("CREATE TABLE t (x REAL DEFAULT 0.10)", marker)).toBe("CREATE TABLE t (x REAL DEFAULT 0.10)");
     expect(exactRealLiterals("INSERT INTO t VALUES(1e999, -1e999)", marker)).toBe("INSERT INTO t VALUES(1e999, -1e999)");
+  });
+
+  it("reads numbers as SQLite's tokenizer does: not inside names, after a name or quote, or before letters", () => {
+    const sql = `INSERT INTO t VALUES(a.5, x1.5, "q".5, [z].5, 1.5e3, 1e5x, 2.5.3, 12., :2.25, 'open 9.5`;
+    expect(exactRealLiterals(sql, marker)).toBe(`INSERT INTO t VALUES(a.5, x1.5, "q".5, [z].5, <1500>, 1e5x, <2.5>.3, <12>, :<2.25>, 'open 9.5`);
+    expect(exactRealLiterals("INSERT INTO t VALUES(1.5) -- 2.5\n, (3.5)", marker)).toBe("INSERT INTO t VALUES(<1.5>) -- 2.5\n, (<3.5>)");
   });
 
   it("gives a correct SQLite the same doubles, and leaves this service's own REAL literals as they are", async () => {

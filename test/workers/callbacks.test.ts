@@ -182,7 +182,7 @@ describe("callback delivery", () => {
   it("posts one 'failed' callback with the error when a chunk step keeps failing", async () => {
     await using dumps = await watchDumps({ disableSleeps: true });
     await dumps.modifyAll(async (m) => {
-      await m.mockStepError({ name: 'table "books" · chunk 1' }, new Error("injected read failure"));
+      await m.mockStepError({ name: 'table "authors" · chunk 1' }, new Error("injected read failure"));
     });
     const database = await seedSmall();
     const path = callbackPath();

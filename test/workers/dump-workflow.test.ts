@@ -20,6 +20,8 @@ import {
   runDumpToCompletion,
   sameBytes,
   seed,
+  spanningRows,
+  SPANNING_ROWS,
   startDump,
   storedFileBytes,
   uniqueName,
@@ -179,9 +181,22 @@ describe("a dump to Durable Object storage", () => {
     await beyond.body?.cancel();
   });
 
+  /** Authors first, with more SQL than one chunk step writes, then books: SPANNING_ROWS + 2 + 3 rows. */
+  const held = uniqueName("held");
+  const heldRows = SPANNING_ROWS + 5;
+  beforeAll(async () => {
+    await seed(held, [
+      "CREATE TABLE authors (id INTEGER PRIMARY KEY, label TEXT, pad BLOB)",
+      "CREATE TABLE books (id INTEGER PRIMARY KEY, author_id INTEGER REFERENCES authors(id), title TEXT)",
+      ...spanningRows("authors"),
+      "INSERT INTO authors (id, label) VALUES (11, 'Ada'), (12, 'Grace')",
+      "INSERT INTO books (id, author_id, title) VALUES (1, 11, 'Notes'), (2, 12, 'COBOL'), (3, 12, 'Nanoseconds')",
+    ]);
+  });
+
   /** Starts a dump that stops after its first chunk for a breath of an hour; returns when that chunk is written. */
   async function startHeldDump(workflows: WorkflowIntrospector) {
-    const { dumpId } = await startDump(database, { storage: "do", breathingMs: 3_600_000 });
+    const { dumpId } = await startDump(held, { storage: "do", breathingMs: 3_600_000 });
     const [instance] = workflows.get();
     const { plan } = (await instance.waitForStepResult({ name: "plan" })) as { plan: { tables: Array<{ name: string }> } };
     expect(plan.tables.map((t) => t.name)).toEqual(["authors", "books"]);
@@ -197,7 +212,8 @@ describe("a dump to Durable Object storage", () => {
     const running = await dumpStatus(dumpId);
     expect(running.status).toBe("in_progress");
     expectProgressInvariants(running);
-    expect(running.progress).toMatchObject({ processedTables: 1, totalTables: 2, rowsDumped: 20 });
+    // The first step ended inside authors, after SPANNING_ROWS - 1 of its rows.
+    expect(running.progress).toMatchObject({ processedTables: 0, totalTables: 2, rowsDumped: SPANNING_ROWS - 1 });
     expect(running.size).toBeNull();
     expect(await expectJson(await download(dumpId), 409)).toMatchObject({ status: "in_progress", error: expect.any(String) });
 
@@ -206,8 +222,8 @@ describe("a dump to Durable Object storage", () => {
     });
     expect(await expectJson(await download(dumpId), 409)).toMatchObject({ status: "cancelled" });
     expect(await storedFileBytes(dumpId)).toBe(0);
-    // 20 of 250 rows were written: the percent follows the rows, it does not count the next table as done.
-    expect(running.progress.percent).toBeLessThanOrEqual(Math.ceil((100 * 20) / rows));
+    // Some of the rows were written: the percent follows the rows, it does not count the table as done.
+    expect(running.progress.percent).toBeLessThan(100 * (SPANNING_ROWS / heldRows));
   });
 
   it("keeps a paused dump paused with its file, answers 409, and completes it after resume", async () => {
@@ -226,9 +242,9 @@ describe("a dump to Durable Object storage", () => {
     await instance.modify(async (m) => m.disableSleeps([{ name: breath }]));
     expect((await api(`/export/dump/${dumpId}/resume`, { method: "POST" })).status).toBe(200);
     const finished = await runDumpToCompletion(dumpId);
-    expect(finished.progress).toMatchObject({ processedTables: 2, totalTables: 2, rowsDumped: rows, percent: 100 });
+    expect(finished.progress).toMatchObject({ processedTables: 2, totalTables: 2, rowsDumped: heldRows, percent: 100 });
 
-    const uninterrupted = await startDump(database, { storage: "do" });
+    const uninterrupted = await startDump(held, { storage: "do" });
     await runDumpToCompletion(uninterrupted.dumpId);
     expect(sameBytes(await downloadBytes(dumpId), await downloadBytes(uninterrupted.dumpId))).toBe(true);
   });
@@ -237,10 +253,10 @@ describe("a dump to Durable Object storage", () => {
     await using workflows = await introspectWorkflow(env.DUMP_WORKFLOW);
     await workflows.modifyAll(async (m) => {
       await m.disableRetryDelays();
-      // The second table fails after the first one's rows were written to the file store.
-      await m.mockStepError({ name: 'table "books" · chunk 1' }, new Error("simulated read failure"));
+      // The second step fails after the first one's rows were written to the file store.
+      await m.mockStepError({ name: 'table "authors" · chunk 2' }, new Error("simulated read failure"));
     });
-    const { dumpId } = await startDump(database, { storage: "do" });
+    const { dumpId } = await startDump(held, { storage: "do" });
     const [instance] = workflows.get();
     expect(await waitForFinish(instance, dumpId)).toBe("failed");
     await instance.waitForStatus("errored");

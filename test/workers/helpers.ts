@@ -82,6 +82,18 @@ export async function query(database: string, sql: string, params?: Array<string
   return body.result;
 }
 
+/** Rows of `pad` a dump needs to fill its first chunk step (see spanningRows). */
+export const SPANNING_ROWS = 4;
+
+/**
+ * Statements that put SPANNING_ROWS rows of 1.9 MB random blobs into `table(id, label, pad)`: 15 MB of SQL,
+ * more than one chunk step writes (8 MiB, or whole 5 MiB parts for R2), which ends after three of them. Small
+ * tables share a step, so a test that holds a dump in the middle needs a table like this first.
+ */
+export function spanningRows(table: string): string[] {
+  return Array.from({ length: SPANNING_ROWS }, (_, i) => `INSERT INTO ${table} (id, label, pad) VALUES (${i + 1}, 'pad ${i + 1}', randomblob(1900000))`);
+}
+
 /** Runs the statements as one transaction through POST /query; returns each statement's rows. */
 export async function seed(database: string, statements: SqlStatement[]): Promise<Row[][]> {
   const transaction = statements.map((s) => (typeof s === "string" ? { sql: s } : s));

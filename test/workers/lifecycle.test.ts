@@ -16,6 +16,8 @@ import {
   listBucket,
   checkListing,
   seed,
+  spanningRows,
+  SPANNING_ROWS,
   startDump,
   storedFileBytes,
   statusAfter as pollStatus,
@@ -32,13 +34,26 @@ function watchDumps(options: { disableSleeps?: boolean } = {}): Promise<Workflow
   return watchInstances(env.DUMP_WORKFLOW, options);
 }
 
-/** Two small tables, so a dump has two chunk steps with a breathing sleep between them. */
+/** Two small tables: a dump writes them in one chunk step. */
 async function seedTwoTables(prefix: string): Promise<string> {
   const database = uniqueName(prefix);
   await seed(database, [
     "CREATE TABLE alpha (id INTEGER PRIMARY KEY, label TEXT)",
     "CREATE TABLE beta (id INTEGER PRIMARY KEY, label TEXT)",
     "INSERT INTO alpha (id, label) VALUES (1, 'a1'), (2, 'a2'), (3, 'a3')",
+    "INSERT INTO beta (id, label) VALUES (1, 'b1'), (2, 'b2')",
+  ]);
+  return database;
+}
+
+/** Two tables, the first more than one chunk step holds: a dump of it stops in the middle for its breathing sleep. */
+async function seedHeldTables(prefix: string): Promise<string> {
+  const database = uniqueName(prefix);
+  await seed(database, [
+    "CREATE TABLE alpha (id INTEGER PRIMARY KEY, label TEXT, pad BLOB)",
+    "CREATE TABLE beta (id INTEGER PRIMARY KEY, label TEXT)",
+    ...spanningRows("alpha"),
+    "INSERT INTO alpha (id, label) VALUES (11, 'a1'), (12, 'a2'), (13, 'a3')",
     "INSERT INTO beta (id, label) VALUES (1, 'b1'), (2, 'b2')",
   ]);
   return database;
@@ -176,7 +191,7 @@ describe("cancel and delete", () => {
   for (const storage of STORAGES) {
     it(`cancels a running dump and leaves nothing behind (${storage})`, async () => {
       await using dumps = await watchDumps();
-      const database = await seedTwoTables("cancel");
+      const database = await seedHeldTables("cancel");
       // A long breathing sleep after the first chunk holds the dump in the middle.
       const started = await startDump(database, { storage, breathingMs: 600_000 });
       const instance = lastInstance(dumps);
@@ -232,14 +247,14 @@ describe("cancel and delete", () => {
 describe("pause and resume", () => {
   it("pauses a running dump and resumes it to completion", async () => {
     await using dumps = await watchDumps();
-    const database = await seedTwoTables("pause");
+    const database = await seedHeldTables("pause");
     const started = await startDump(database, { storage: "do", breathingMs: 600_000 });
     const instance = lastInstance(dumps);
     await instance.waitForStepResult({ name: 'table "alpha" · chunk 1' });
 
     expect((await api(`/export/dump/${started.dumpId}/pause`, { method: "POST" })).status).toBe(200);
     expect((await statusAfter(started.dumpId, ["in_progress"])).status).toBe("paused");
-    expect((await dumpStatus(started.dumpId)).progress.processedTables).toBe(1);
+    expect((await dumpStatus(started.dumpId)).progress).toMatchObject({ processedTables: 0, rowsDumped: SPANNING_ROWS - 1 });
     // Pausing again is refused: it is not running.
     expect((await api(`/export/dump/${started.dumpId}/pause`, { method: "POST" })).status).toBe(409);
 
@@ -249,7 +264,7 @@ describe("pause and resume", () => {
     await expectJson(resumed, 200);
     const done = await statusAfter(started.dumpId, ["paused", "in_progress"]);
     expect(done.status).toBe("completed");
-    expect(done.progress).toMatchObject({ processedTables: 2, totalTables: 2, rowsDumped: 5, percent: 100 });
+    expect(done.progress).toMatchObject({ processedTables: 2, totalTables: 2, rowsDumped: SPANNING_ROWS + 5, percent: 100 });
     const sql = await (await download(started.dumpId)).text();
     expect(sql).toContain("'a3'");
     expect(sql).toContain("'b2'");
@@ -272,7 +287,7 @@ describe("pause and resume", () => {
 describe("GET /export/dumps", () => {
   it("pages newest first with a cursor, and filters by database and status", async () => {
     await using dumps = await watchDumps();
-    const first = await seedTwoTables("list-a");
+    const first = await seedHeldTables("list-a");
     const second = await seedTwoTables("list-b");
     const created: Array<{ id: string; database: string }> = [];
     for (const database of [first, second, first, second]) {

@@ -3,6 +3,8 @@
 
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { joinPlanPages } from "../../shared/plan-pages";
+import { D1DumpDatabase } from "../../storage/d1-database";
 import {
   api,
   downloadText,
@@ -194,5 +196,23 @@ describe("D1 as a source and a restore target", () => {
     expect((await runRestore(second)).status).toBe("completed");
     expect(await env.ANALYTICS_COPY.prepare("SELECT count(*) AS n, sum(length(pad)) AS pad FROM many").first()).toEqual({ n: 1_200, pad: 29_400 });
   });
-});
 
+  it("keeps a plan too large for a step's result in pages in the D1 database, and forgets them", async () => {
+    const db = env.ANALYTICS_COPY;
+    const columns = Array.from({ length: 12 }, (_, i) => `column_number_${i} TEXT`).join(", ");
+    const names = Array.from({ length: 500 }, (_, i) => `wide_table_${i}`);
+    await db.batch(names.map((name) => db.prepare(`CREATE TABLE ${name} (id INTEGER PRIMARY KEY, ${columns})`)));
+    const d1 = new D1DumpDatabase(db);
+    const started = await d1.sqlDumpStart("source:analytics-copy", "20990101-000000-pagedd1", {}, null);
+    if (!("pages" in started)) throw new Error("expected the plan in pages");
+    expect(started).toMatchObject({ tables: expect.any(Number), snapshot: null });
+    const pages = [];
+    for (let page = 1; page <= started.pages; page++) pages.push(await d1.sqlDumpPlanPage("20990101-000000-pagedd1", page));
+    const plan = joinPlanPages(pages);
+    expect(plan.tables.map((t) => t.name)).toEqual(expect.arrayContaining(names));
+    expect(plan.tables).toHaveLength(started.tables);
+    expect(await d1.sqlDumpForgetPlan("20990101-000000-pagedd1")).toBe(started.pages);
+    expect(await db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = '_dumpsnap_plan_pages'").first()).toEqual({ n: 0 });
+    await db.batch(names.map((name) => db.prepare(`DROP TABLE ${name}`)));
+  });
+});
