@@ -84,7 +84,8 @@ describe("snapshots inside a Durable Object", () => {
     expect(outcome.sequences[1]).toEqual(outcome.sequences[0]);
     expect(outcome.held).toBeGreaterThan(0);
     expect(outcome.listed).toEqual(["do1"]);
-    expect(outcome.dropped).toBeGreaterThan(10);
+    // Finished tables dropped their triggers and side tables as the reads went on; the end drops the rest.
+    expect(outcome.dropped).toBeGreaterThan(0);
     expect(outcome.left).toEqual([]);
   });
 });
