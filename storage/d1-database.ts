@@ -12,7 +12,9 @@ import { dropUserObjects, userObjectCount } from "../shared/restore-apply";
 import type { ApplyOutcome, BeginOutcome, RestoreBatch, RestoreMode, RestoreStatement } from "../shared/restore-record";
 import { planPages } from "../shared/plan-pages";
 import { selectTables, type TableChoice } from "../shared/table-selection";
-import type { ChunkRequest, ChunkResult, KeyCursor } from "../shared/types";
+import { snapshotSummary, type SnapshotSummary } from "../shared/dump-start";
+import { dropSnapshot, heldBytes, moveSnapshotTo, prepareSnapshot, readSnapshotChunk, schemaGuard, schemaOfTables } from "../shared/snapshot";
+import type { ChunkRequest, ChunkResult, DumpPlan, KeyCursor } from "../shared/types";
 import type { SqlDumpMethods, StartedDump } from "./databases";
 
 /** Where a restore into D1 has got to. Its prefix keeps it out of dumps and of the target's table count. */
@@ -30,6 +32,8 @@ export interface BatchLimits {
  * all or nothing; only a single statement of the file over `bytes` makes a step of several batches.
  */
 export const D1_BATCH_LIMITS: BatchLimits = { statements: 500, bytes: 1_000_000 };
+/** Tries at taking a snapshot while the schema keeps changing. */
+const SNAPSHOT_ATTEMPTS = 3;
 /** A statement that always fails: the end of a trial batch that must not commit. */
 const ALWAYS_FAILS = `SELECT * FROM "_dumpsnap_trial_end"`;
 
@@ -55,20 +59,49 @@ export class D1DumpDatabase implements SqlDumpMethods {
   }
 
   /**
-   * The chosen tables' plan. D1 has no snapshot yet: `snapshotId` is not taken, the answer says so
-   * (snapshot null), and the dump reads the live database (README, "D1").
+   * The chosen tables' plan and, with a snapshot id, the snapshot of them. D1 cannot read and write in
+   * one synchronous call, so the snapshot is prepared from reads taken between two reads of the schema
+   * that agree, and taken by one batch (one transaction) that ends with schemaGuard(): it commits only if
+   * the schema of the planned tables is still what was read. The batch is the instant.
    */
-  async sqlDumpStart(label: string, dumpId: string, choice: TableChoice, _snapshotId: string | null): Promise<StartedDump> {
-    const plan = selectTables(await this.run(dumpPlan(label, await this.sqlDumpDatabaseSize())), choice);
+  async sqlDumpStart(label: string, dumpId: string, choice: TableChoice, snapshotId: string | null): Promise<StartedDump> {
+    const { plan, snapshot } = snapshotId === null ? { plan: await this.plan(label, choice), snapshot: null } : await this.planWithSnapshot(label, choice, snapshotId);
     const pages = planPages(plan);
-    if (pages.length <= 1) return { plan, snapshot: null };
+    if (pages.length <= 1) return { plan, snapshot };
     // Too large for a step's result: kept in pages, as a Durable Object keeps them (shared/plan-pages.ts).
     await this.sqlDumpForgetPlan(dumpId);
     await this.db.batch([
       this.db.prepare(`CREATE TABLE IF NOT EXISTS ${PLAN_TABLE} (dump_id TEXT NOT NULL, page INTEGER NOT NULL, text TEXT NOT NULL, PRIMARY KEY (dump_id, page))`),
       ...pages.map((text, i) => this.db.prepare(`INSERT INTO ${PLAN_TABLE} VALUES (?, ?, ?)`).bind(dumpId, i + 1, text)),
     ]);
-    return { pages: pages.length, tables: plan.tables.length, firstTable: plan.tables[0]?.name ?? null, databaseSize: plan.databaseSize, snapshot: null };
+    return { pages: pages.length, tables: plan.tables.length, firstTable: plan.tables[0]?.name ?? null, databaseSize: plan.databaseSize, snapshot };
+  }
+
+  private async plan(label: string, choice: TableChoice): Promise<DumpPlan> {
+    return selectTables(await this.run(dumpPlan(label, await this.sqlDumpDatabaseSize())), choice);
+  }
+
+  private async planWithSnapshot(label: string, choice: TableChoice, snapshotId: string): Promise<{ plan: DumpPlan; snapshot: SnapshotSummary }> {
+    for (let attempt = 1; attempt <= SNAPSHOT_ATTEMPTS; attempt++) {
+      const before = await this.run(schemaOfTables());
+      const plan = await this.plan(label, choice);
+      const preparation = await this.run(prepareSnapshot(snapshotId, plan.tables, {}, before));
+      const after = await this.run(schemaOfTables());
+      if (JSON.stringify([...before]) !== JSON.stringify([...after])) continue;
+      const statements = [...preparation.statements, schemaGuard(snapshotId)].map(({ sql, params }) => this.db.prepare(sql).bind(...params));
+      const readSequences = after.has("sqlite_sequence") ? [this.db.prepare("SELECT name, quote(seq) AS seq FROM sqlite_sequence ORDER BY rowid")] : [];
+      let results: D1Result[];
+      try {
+        results = await this.db.batch([...statements, ...readSequences]);
+      } catch (error) {
+        // The guard refused: the schema changed between the reads and the batch, which wrote nothing.
+        if (/malformed JSON/i.test(messageOf(error))) continue;
+        throw error;
+      }
+      const sequences = readSequences.length ? (results.at(-1)!.results as SequenceRow[]) : [];
+      return { plan, snapshot: snapshotSummary(snapshotId, preparation.tables, sequences) };
+    }
+    throw new Error(`the schema changed ${SNAPSHOT_ATTEMPTS} times while the snapshot was being taken; retry the dump`);
   }
 
   async sqlDumpPlanPage(dumpId: string, page: number): Promise<string> {
@@ -82,18 +115,22 @@ export class D1DumpDatabase implements SqlDumpMethods {
     return this.forgetRows(PLAN_TABLE, "dump_id", dumpId);
   }
 
-  /** No snapshot holds anything. */
-  async sqlDumpAdvanceSnapshot(_snapshotId: string, _tableIndex: number, _after: KeyCursor | null): Promise<number> {
-    return 0;
+  /** Its writes run one by one; each is safe alone (moveSnapshot()). Answers the bytes the snapshot holds. */
+  async sqlDumpAdvanceSnapshot(snapshotId: string, tableIndex: number, after: KeyCursor | null): Promise<number> {
+    await this.run(moveSnapshotTo(snapshotId, tableIndex, after));
+    return this.run(heldBytes(snapshotId));
   }
 
-  async sqlDumpEndSnapshot(_snapshotId: string): Promise<number> {
-    return 0;
+  async sqlDumpEndSnapshot(snapshotId: string): Promise<number> {
+    return this.run(dropSnapshot(snapshotId));
   }
 
-  /** The next rows of a table. Other queries can run between this read's queries (README, "D1"). */
+  /**
+   * The next rows of a table, from the snapshot when the request names one. Other queries can run
+   * between this read's queries (README, "D1"); a snapshot read is one merged SELECT, so it sees one state.
+   */
   sqlDumpReadChunk(request: ChunkRequest): Promise<ChunkResult> {
-    return this.run(readChunk(request));
+    return this.run(request.snapshot ? readSnapshotChunk(request, request.snapshot, false) : readChunk(request));
   }
 
   sqlDumpTableAndViewNames(): Promise<string[]> {
