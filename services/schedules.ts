@@ -2,11 +2,11 @@
 // Worker's scheduled() handler, every minute).
 
 import { messageOf } from "../shared/error-message";
-import { runNotStarted, savedSchedule, scheduleRunId, scheduleView, type ScheduleRecord, type ScheduleRun, type ScheduleSpec } from "../shared/schedule";
+import { runNotStarted, savedSchedule, scheduleRunId, scheduleTargets, scheduleView, type ScheduleRecord, type ScheduleRun, type ScheduleSpec } from "../shared/schedule";
 import type { DueSchedule } from "../shared/schedule-table";
 import { ServiceError } from "../shared/service-error";
 import { unknownNames } from "../shared/table-selection";
-import { databaseObject } from "../storage/bindings";
+import { openDatabase, resolveDatabase } from "../storage/databases";
 import { scheduleRecords } from "../storage/schedules";
 import { assertUsableOptions } from "../workflows/start-dump-job";
 import type { ScheduleRunParams } from "../workflows/schedule-workflow";
@@ -18,13 +18,15 @@ import type { ScheduleRunParams } from "../workflows/schedule-workflow";
  */
 export async function putSchedule(env: Env, name: string, spec: ScheduleSpec, origin: string) {
   assertUsableOptions(env, spec.options);
+  // The source must be configured, and a D1 source takes no database names (a Durable Object source needs them).
+  const targets = await Promise.all(scheduleTargets(spec).map((request) => resolveDatabase(env, request, "list")));
   const selective = Boolean(spec.options.tables || spec.options.excludeTables);
   const problems = await Promise.all(
-    spec.databases.map(async (database) => {
+    targets.map(async (target) => {
       if (!selective) return null;
-      const names = await databaseObject(env, database).sqlDumpTableAndViewNames();
+      const names = await openDatabase(env, target).sqlDumpTableAndViewNames();
       const unknown = names.length ? unknownNames(spec.options, names) : [];
-      return unknown.length ? `database "${database}": unknown tables: ${unknown.join(", ")}` : null;
+      return unknown.length ? `database "${target.database}": unknown tables: ${unknown.join(", ")}` : null;
     }),
   );
   const refused = problems.filter((problem) => problem !== null);
@@ -75,13 +77,13 @@ async function startRun(env: Env, { schedule, scheduledAt }: DueSchedule, now: D
   if (previous?.outcome === "running" && (await isActive(env, previous.runId))) {
     return runNotStarted(runId, scheduledAt, now, `the previous run ${previous.runId} is still running`);
   }
-  const { name, origin, cron, databases, options, retention, concurrency } = schedule;
+  const { name, origin, cron, source, databases, options, retention, concurrency } = schedule;
   const params: ScheduleRunParams = {
     name,
     runId,
     scheduledAt,
     startedAt: now.toISOString(),
-    spec: { cron, databases, options, retention, concurrency },
+    spec: { cron, ...(source === undefined ? {} : { source }), databases, options, retention, concurrency },
     origin,
   };
   try {

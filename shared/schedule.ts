@@ -2,6 +2,7 @@
 // dumps run at once), what is kept about its runs, and the answers the API gives about it.
 
 import * as v from "valibot";
+import { SOURCE_NAME, type DatabaseRequest } from "./sources";
 import { CronError, nextRun, parseCron } from "./cron";
 import type { RetentionPolicy } from "./backup-retention";
 import { DATABASE_NAME, DUMP_OPTIONS, type DumpOptions } from "./schemas";
@@ -26,7 +27,6 @@ export const MAX_SCHEDULE_DATABASES = 1000;
 
 const DATABASES = v.pipe(
   v.union([v.pipe(DATABASE_NAME, v.transform((name) => [name])), v.array(DATABASE_NAME)], "databases: a database name or a list of them"),
-  v.minLength(1, "give at least one database"),
   v.maxLength(MAX_SCHEDULE_DATABASES, `at most ${MAX_SCHEDULE_DATABASES} databases`),
   v.check((names) => new Set(names).size === names.length, "a database is named twice"),
 );
@@ -43,17 +43,32 @@ const RETENTION_POLICY = v.strictObject({
 export const DEFAULT_SCHEDULE_CONCURRENCY = 4;
 
 /** The body of PUT /export/schedules/:name. */
-export const SCHEDULE_INPUT = v.strictObject({
-  cron: CRON,
-  databases: DATABASES,
-  options: v.optional(DUMP_OPTIONS, {}),
-  retention: RETENTION_POLICY,
-  /** How many of the schedule's dumps may run at the same time. */
-  concurrency: v.optional(v.pipe(COUNT("concurrency", 100), v.minValue(1, "concurrency must be at least 1")), DEFAULT_SCHEDULE_CONCURRENCY),
-});
+export const SCHEDULE_INPUT = v.pipe(
+  v.strictObject({
+    cron: CRON,
+    /** A source of DUMP_SOURCES; without it, the service's own databases. */
+    source: v.optional(SOURCE_NAME),
+    /** Database names (instance names of a Durable Object source); none for a D1 source. */
+    databases: v.optional(DATABASES, []),
+    options: v.optional(DUMP_OPTIONS, {}),
+    retention: RETENTION_POLICY,
+    /** How many of the schedule's dumps may run at the same time. */
+    concurrency: v.optional(v.pipe(COUNT("concurrency", 100), v.minValue(1, "concurrency must be at least 1")), DEFAULT_SCHEDULE_CONCURRENCY),
+  }),
+  v.check((input) => input.source !== undefined || input.databases.length > 0, "databases: give at least one database"),
+);
+
+/** What each run dumps: one request per database name, or the one database of a D1 source. */
+export function scheduleTargets(spec: Pick<ScheduleSpec, "source" | "databases">): DatabaseRequest[] {
+  const { source, databases } = spec;
+  if (source === undefined) return databases.map((database) => ({ kind: "service", database }));
+  if (databases.length === 0) return [{ kind: "source", source, instance: null }];
+  return databases.map((name) => ({ kind: "source", source, instance: { name } }));
+}
 
 export interface ScheduleSpec {
   cron: string;
+  source?: string;
   databases: string[];
   options: DumpOptions;
   retention: RetentionPolicy;
@@ -149,6 +164,7 @@ export function scheduleView(record: ScheduleRecord) {
   return {
     name: record.name,
     cron: record.cron,
+    source: record.source ?? null,
     databases: record.databases,
     options: record.options,
     retention: record.retention,

@@ -5,7 +5,7 @@
 import * as v from "valibot";
 import { DATABASE_NAME, describeIssues } from "./schemas";
 
-const SOURCE_NAME = v.pipe(
+export const SOURCE_NAME = v.pipe(
   v.string(),
   v.regex(/^[A-Za-z0-9_-]{1,64}$/, "source must be 1-64 characters of A-Z, a-z, 0-9, _ and -"),
 );

@@ -6,7 +6,9 @@ import { isFinished } from "../shared/job-record";
 import type { ScheduledDump, ScheduleRun, SkippedDatabase } from "../shared/schedule";
 import { ServiceError } from "../shared/service-error";
 import { bytesToHex, sha256 } from "../shared/sha256";
-import { databaseObject } from "../storage/bindings";
+import { scheduleTargets } from "../shared/schedule";
+import type { DatabaseRequest } from "../shared/sources";
+import { openDatabase, resolveDatabase, type JobDatabase } from "../storage/databases";
 import { jobRecords } from "../storage/job-records";
 import { scheduleRecords } from "../storage/schedules";
 import { unknownNames } from "../shared/table-selection";
@@ -18,30 +20,46 @@ import type { ScheduleRunParams } from "./schedule-workflow";
 const CHECK_BATCH = 25;
 
 /** Which databases can be dumped, and why the others cannot. Reads only, so safe to retry. */
-export async function checkDatabases(env: Env, params: ScheduleRunParams): Promise<{ ready: string[]; skipped: SkippedDatabase[] }> {
-  const { databases, options } = params.spec;
+export async function checkDatabases(env: Env, params: ScheduleRunParams): Promise<{ ready: JobDatabase[]; skipped: SkippedDatabase[] }> {
+  const targets = scheduleTargets(params.spec);
   try {
-    assertUsableOptions(env, options);
+    assertUsableOptions(env, params.spec.options);
   } catch (error) {
     if (!(error instanceof ServiceError)) throw error;
-    return { ready: [], skipped: databases.map((database) => ({ database, reason: error.message })) };
+    return { ready: [], skipped: targets.map((target) => ({ database: targetName(target), reason: error.message })) };
   }
-  const ready: string[] = [];
+  const ready: JobDatabase[] = [];
   const skipped: SkippedDatabase[] = [];
-  for (let i = 0; i < databases.length; i += CHECK_BATCH) {
-    const batch = databases.slice(i, i + CHECK_BATCH);
-    const reasons = await Promise.all(batch.map((database) => whyNotDumpable(env, database, params)));
-    batch.forEach((database, j) => (reasons[j] === null ? ready.push(database) : skipped.push({ database, reason: reasons[j]! })));
+  for (let i = 0; i < targets.length; i += CHECK_BATCH) {
+    const batch = targets.slice(i, i + CHECK_BATCH);
+    const checked = await Promise.all(batch.map((target) => dumpable(env, target, params)));
+    for (const [j, outcome] of checked.entries()) {
+      if ("reason" in outcome) skipped.push({ database: targetName(batch[j]), reason: outcome.reason });
+      else ready.push(outcome);
+    }
   }
   return { ready, skipped };
 }
 
-async function whyNotDumpable(env: Env, database: string, params: ScheduleRunParams): Promise<string | null> {
+/** What a run calls a database before it is resolved: its name, or its source's. */
+function targetName(target: DatabaseRequest): string {
+  if (target.kind === "service") return target.database;
+  return target.instance && "name" in target.instance ? `${target.source}/${target.instance.name}` : target.source;
+}
+
+async function dumpable(env: Env, target: DatabaseRequest, params: ScheduleRunParams): Promise<JobDatabase | { reason: string }> {
+  let database: JobDatabase;
+  try {
+    database = await resolveDatabase(env, target, "dump");
+  } catch (error) {
+    if (error instanceof ServiceError) return { reason: error.message };
+    throw error;
+  }
   // A Durable Object exists for every name, so a database "is gone" when it holds no tables or views.
-  const names = await databaseObject(env, database).sqlDumpTableAndViewNames();
-  if (names.length === 0) return `database "${database}" has no tables or views (no such database holds data)`;
+  const names = await openDatabase(env, database).sqlDumpTableAndViewNames();
+  if (names.length === 0) return { reason: `database "${targetName(target)}" has no tables or views (no such database holds data)` };
   const unknown = unknownNames(params.spec.options, names);
-  return unknown.length ? `unknown tables: ${unknown.join(", ")}` : null;
+  return unknown.length ? { reason: `unknown tables: ${unknown.join(", ")}` } : database;
 }
 
 /** The last part of the dump id this run gives `database`'s dump, so that a retried start finds the dump it made. */
@@ -53,13 +71,14 @@ function dumpIdSuffix(runId: string, database: string): string {
  * Starts the dump of one database, or says why it could not. A retry after the dump was recorded
  * finds it by its id's suffix instead of starting a second one.
  */
-export async function startScheduledDump(env: Env, params: ScheduleRunParams, database: string): Promise<{ dumpId: string } | { error: string }> {
+export async function startScheduledDump(env: Env, params: ScheduleRunParams, target: JobDatabase): Promise<{ dumpId: string } | { error: string }> {
+  const { database } = target;
   const idSuffix = dumpIdSuffix(params.runId, database);
   const recent = await jobRecords(env, "dump").list({ database, schedule: params.name, limit: 5 });
   const earlier = recent.find((record) => record.dumpId.endsWith(`-${idSuffix}`));
   if (earlier) return { dumpId: earlier.dumpId };
   try {
-    const started = await startDumpJob(env, { database, options: params.spec.options, origin: params.origin, schedule: params.name, idSuffix });
+    const started = await startDumpJob(env, { ...target, options: params.spec.options, origin: params.origin, schedule: params.name, idSuffix });
     return { dumpId: started.dumpId };
   } catch (error) {
     // Refusals are the run's outcome for this database; anything else is thrown so that the step retries.

@@ -43,10 +43,11 @@ export class ScheduleWorkflow extends WorkflowEntrypoint<Env, ScheduleRunParams>
           for (const updated of now) dumps[dumps.findIndex((d) => d.dumpId === updated.dumpId)] = updated;
         }
       };
-      for (const [index, database] of check.ready.entries()) {
+      for (const [index, target] of check.ready.entries()) {
+        const { database } = target;
         await waitUntilRunning(params.spec.concurrency - 1);
         const name = `start dump ${index + 1} of ${check.ready.length} · "${database}"`;
-        const started = await step.do(name, WORK_STEP, () => startScheduledDump(this.env, params, database));
+        const started = await step.do(name, WORK_STEP, () => startScheduledDump(this.env, params, target));
         if ("dumpId" in started) dumps.push({ database, dumpId: started.dumpId, status: "in_progress" });
         else skipped.push({ database, reason: started.error });
       }

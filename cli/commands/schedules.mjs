@@ -22,6 +22,7 @@ export const schedulesCommand = {
     "keep-daily": { type: "string", value: "D", help: "put: and the newest of each of the last D days" },
     "keep-weekly": { type: "string", value: "W", help: "put: and the newest of each of the last W weeks" },
     concurrency: { type: "string", value: "N", help: "put: at most N of its dumps run at once (the service's default is 4)" },
+    source: { type: "string", value: "NAME", help: "put: a source of the service's DUMP_SOURCES; --databases are then its instance names (none for D1)" },
     file: { type: "string", value: "FILE", help: "put: send this JSON file (- for stdin) as the schedule, instead of the flags" },
     ...DUMP_OPTION_FLAGS,
   },
@@ -29,7 +30,7 @@ export const schedulesCommand = {
     usage: "schedules [list] | get NAME | put NAME --cron EXPR [options] | delete NAME",
     summary: "Manage scheduled backups: each runs a dump of every database it names on its cron, and keeps what its retention says.",
     description: [
-      "put sends {cron, databases, options, retention: {keepLast, keepDaily, keepWeekly}, concurrency}; the dump",
+      "put sends {cron, source, databases, options, retention: {keepLast, keepDaily, keepWeekly}, concurrency}; the dump",
       "option flags fill `options`. get prints the schedule with its last run, next run and last outcome.",
     ],
     examples: [
@@ -90,6 +91,7 @@ async function scheduleBody(ctx) {
   const options = dumpOptionsFrom(v);
   return {
     cron: String(v.cron),
+    ...(v.source !== undefined ? { source: String(v.source) } : {}),
     ...(databases ? { databases } : {}),
     ...(Object.keys(options).length ? { options } : {}),
     ...(Object.keys(retention).length ? { retention } : {}),
