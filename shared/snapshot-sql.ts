@@ -29,12 +29,15 @@ export interface SnapshotTable {
   index: number;
   name: string;
   method: SnapshotMethod;
-  /** The side table: saved images (copy-on-write) or the copy (copied); null for the other methods. */
+  /**
+   * The side table: saved images (copy-on-write), or the snapshot's one table of copies (copied: its rows
+   * with t = index, key in k0…, columns in c0…); null for the other methods.
+   */
   side: string | null;
   /** The table's key columns (its rowid name for rowid tables) and the collation of each. */
   keyColumns: string[];
   collations: string[];
-  /** The side table's key columns: one integer for rowid tables, the table's own key columns otherwise. */
+  /** The side table's key columns: one integer for rowid tables, the table's own key columns otherwise (k0… in the copies). */
   sideKeyColumns: string[];
   /** Side column that is 1 for a saved row and 0 for a key that did not exist at the instant. */
   presentColumn: string;
@@ -129,10 +132,34 @@ export function createSideTable(table: SnapshotTable, plan: TablePlan): string {
   return `CREATE TABLE ${q(table.side!)}(${columns.join(", ")}${key})${plan.key.kind === "rowid" ? "" : " WITHOUT ROWID"}`;
 }
 
-/** Copies a whole table into its side table, every row present. */
+/** Key columns a copied table may have: its key and columns share the copies table's 100 columns. */
+export const MAX_COPIED_KEY_COLUMNS = 8;
+
+/** The snapshot's one table of copies. Small tables go there rather than into tables of their own:
+ * creating and dropping thousands of tables takes SQLite seconds (each changes the schema). */
+export function copiesTableName(snapshotId: string): string {
+  return `${snapshotObjectPrefix(snapshotId)}copies`;
+}
+
+/** Whether a table's rows fit a row of the copies table. */
+export function fitsCopies(plan: TablePlan): boolean {
+  const keys = plan.key.kind === "rowid" ? 1 : plan.key.columns.length;
+  return keys <= MAX_COPIED_KEY_COLUMNS && 1 + MAX_COPIED_KEY_COLUMNS + plan.columns.length <= MAX_TABLE_COLUMNS;
+}
+
+/** The copies table (no declared types, so no affinity rewrites a value) and its index by table and key. */
+export function createCopiesTable(name: string, keyWidth: number, valueWidth: number): string[] {
+  const keys = cursorColumns(keyWidth);
+  const values = Array.from({ length: valueWidth }, (_, i) => `c${i}`);
+  return [`CREATE TABLE ${q(name)}(t INTEGER NOT NULL, ${[...keys, ...values].join(", ")})`, `CREATE INDEX ${q(`${name}_key`)} ON ${q(name)}(t, ${keys.join(", ")})`];
+}
+
+/** Copies a whole table into the copies table. */
 export function copyRows(table: SnapshotTable, plan: TablePlan): string {
-  const row = image(table, plan, "r");
-  return `INSERT INTO ${q(table.side!)}(${row.columns.map(q).join(", ")}) SELECT ${row.values.join(", ")} FROM ${q(plan.name)} AS r`;
+  const keys = table.keyColumns.map((_, j) => `k${j}`);
+  const values = plan.columns.map((_, i) => `c${i}`);
+  const selected = [String(table.index), ...qualified("r", table.keyColumns), ...qualified("r", plan.columns)];
+  return `INSERT INTO ${q(table.side!)}(t, ${[...keys, ...values].join(", ")}) SELECT ${selected.join(", ")} FROM ${q(plan.name)} AS r`;
 }
 
 /**
@@ -287,9 +314,18 @@ function mergedColumns(table: SnapshotTable, plan: TablePlan): string[] {
   return names;
 }
 
-/** Where a merged column comes from in the side table. */
+/** Where a merged column comes from in the side table (or the copies table). */
 function sideSource(table: SnapshotTable, plan: TablePlan, column: string): string {
+  if (table.method === "copied") {
+    const key = table.keyColumns.indexOf(column);
+    return key >= 0 ? `x.k${key}` : `x.c${plan.columns.indexOf(column)}`;
+  }
   return plan.key.kind === "rowid" && column === table.keyColumns[0] ? `x.${q(table.sideKeyColumns[0])}` : `x.${q(column)}`;
+}
+
+/** The side table's rows that belong to the instant: the saved present rows, or this table's copies. */
+function savedRows(table: SnapshotTable): string {
+  return table.method === "copied" ? `x.t = ${table.index}` : `x.${q(table.presentColumn)} = 1`;
 }
 
 function notSaved(table: SnapshotTable, keys: string[]): string {
@@ -320,7 +356,7 @@ export function snapshotRowsAfter(
   const sideKeys = qualified("x", table.sideKeyColumns);
   const saved =
     `SELECT ${columns.map((c) => `${sideSource(table, plan, c)} AS ${q(c)}`).join(", ")} FROM ${q(table.side!)} AS x ` +
-    `WHERE x.${q(table.presentColumn)} = 1 AND ${afterCondition(sideKeys, table.collations, after, params)} ` +
+    `WHERE ${savedRows(table)} AND ${afterCondition(sideKeys, table.collations, after, params)} ` +
     `ORDER BY ${order(sideKeys)} LIMIT ${rows}`;
   // A copied table is read from its copy alone: live rows are newer than the instant.
   const source = table.method === "copied" ? saved : `SELECT * FROM (${live}) UNION ALL SELECT * FROM (${saved})`;
@@ -358,7 +394,7 @@ export function snapshotChunkSelect(
   const liveParams: number[] = [];
   const saved =
     `SELECT ${[...selected((c) => sideSource(table, plan, c)), ...sideKeys].join(", ")} ` +
-    `FROM ${q(table.side!)} AS x WHERE x.${q(table.presentColumn)} = 1 AND ${afterCondition(sideKeys, table.collations, after, savedParams)}`;
+    `FROM ${q(table.side!)} AS x WHERE ${savedRows(table)} AND ${afterCondition(sideKeys, table.collations, after, savedParams)}`;
   const liveKeys = qualified("r", table.keyColumns);
   const live =
     `SELECT ${[...selected((c) => `r.${q(c)}`), ...liveKeys].join(", ")} FROM ${q(plan.name)} AS r ` +
@@ -391,7 +427,7 @@ export function snapshotLargeValueQueries(
   const sideKeys = qualified("x", table.sideKeyColumns);
   const saved =
     `SELECT ${sideSource(table, plan, column)} AS v FROM ${q(table.side!)} AS x ` +
-    `WHERE x.${q(table.presentColumn)} = 1 AND ${keysEqual(sideKeys, literals, table.collations)}`;
+    `WHERE ${savedRows(table)} AND ${keysEqual(sideKeys, literals, table.collations)}`;
   const liveKeys = qualified("r", table.keyColumns);
   const live =
     `SELECT r.${q(column)} FROM ${q(plan.name)} AS r ` +
@@ -427,6 +463,10 @@ export function moveCursor(table: SnapshotTable, state: string, after: KeyCursor
   const sideKeys = tuple(collated(table.sideKeyColumns.map(q), table.collations));
   return [
     { sql: `UPDATE ${q(state)} SET ${set.join(", ")} WHERE t = ${table.index}`, params: setParams },
-    { sql: `DELETE FROM ${q(table.side!)} WHERE ${sideKeys} <= ${tuple(keyBounds(after, pruneParams))}`, params: pruneParams },
+    {
+      // The copies table holds every copied table: prune this one's rows only.
+      sql: `DELETE FROM ${q(table.side!)} WHERE ${table.method === "copied" ? `t = ${table.index} AND ` : ""}${sideKeys} <= ${tuple(keyBounds(after, pruneParams))}`,
+      params: pruneParams,
+    },
   ];
 }

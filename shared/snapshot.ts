@@ -11,8 +11,11 @@ import { quoteIdentifier as q } from "./sql-text";
 import type { ChunkRequest, ChunkResult, KeyCursor, TablePlan } from "./types";
 import {
   compareWithCursor,
+  copiesTableName,
   copyRows,
+  createCopiesTable,
   createSideTable,
+  fitsCopies,
   createTrigger,
   cursorColumns,
   freshName,
@@ -118,26 +121,33 @@ export function* prepareSnapshot(
   );
   const created = [state];
   const snapshotTables: SnapshotTable[] = [];
-  for (const [index, plan] of tables.entries()) {
-    const table = yield* describeTable(snapshotId, plan, index, limits);
-    if (table.side && sideColumns(table, plan).length > MAX_TABLE_COLUMNS) {
+  for (const [index, plan] of tables.entries()) snapshotTables.push(yield* describeTable(snapshotId, plan, index, limits));
+  const copied = snapshotTables.filter((t) => t.method === "copied");
+  if (copied.length > 0) {
+    const name = copiesTableName(snapshotId);
+    const keyWidth = Math.max(...copied.map((t) => t.keyColumns.length));
+    const valueWidth = Math.max(...copied.map((t) => tables[t.index].columns.length));
+    for (const sql of createCopiesTable(name, keyWidth, valueWidth)) add(sql);
+    created.push(name);
+  }
+  for (const table of snapshotTables) {
+    const { index } = table;
+    const plan = tables[index];
+    if (table.method === "copy-on-write" && sideColumns(table, plan).length > MAX_TABLE_COLUMNS) {
       throw new SnapshotError(
         `table ${q(plan.name)} has ${plan.columns.length} columns: a snapshot of it needs a side table of ` +
           `${sideColumns(table, plan).length}, more than the ${MAX_TABLE_COLUMNS} a Durable Object allows; dump with "snapshot": false`,
       );
     }
-    if (table.side) {
-      add(createSideTable(table, plan));
-      created.push(table.side);
-    }
     if (table.method === "copied") add(copyRows(table, plan));
     if (table.method === "copy-on-write") {
+      add(createSideTable(table, plan));
+      created.push(table.side!);
       const context = yield* triggerContext(plan, state);
       table.triggers = triggerRoles(context).map((role) => triggerName(snapshotId, index, role));
       for (const role of triggerRoles(context)) add(createTrigger(snapshotId, table, plan, context, role));
       created.push(...table.triggers);
     }
-    snapshotTables.push(table);
   }
   // The fingerprints are taken by SQL after the objects exist, so that checkSnapshot() compares like with like.
   for (const table of snapshotTables) {
@@ -214,15 +224,16 @@ function* describeTable(snapshotId: string, plan: TablePlan, index: number, limi
   const method = yield* snapshotMethod(plan, limits);
   const taken = [...plan.columns, ...(plan.key.kind === "rowid" ? [plan.key.column] : [])];
   const keyColumns = plan.key.kind === "rowid" ? [plan.key.column] : plan.key.columns;
-  const withSide = method === "copy-on-write" || method === "copied";
+  const side = method === "copied" ? copiesTableName(snapshotId) : method === "copy-on-write" ? `${snapshotObjectPrefix(snapshotId)}${index}` : null;
   return {
     index,
     name: plan.name,
     method,
-    side: withSide ? `${snapshotObjectPrefix(snapshotId)}${index}` : null,
+    side,
     keyColumns,
     collations: plan.key.kind === "rowid" ? ["BINARY"] : yield* primaryKeyCollations(plan),
-    sideKeyColumns: plan.key.kind === "rowid" ? [freshName(`${SNAPSHOT_PREFIX}key`, taken)] : keyColumns,
+    sideKeyColumns:
+      method === "copied" ? cursorColumns(keyColumns.length) : plan.key.kind === "rowid" ? [freshName(`${SNAPSHOT_PREFIX}key`, taken)] : keyColumns,
     presentColumn: freshName(`${SNAPSHOT_PREFIX}present`, taken),
     triggers: [],
   };
@@ -237,7 +248,7 @@ function* snapshotMethod(plan: TablePlan, limits: CopyLimits): QueryProgram<Snap
     `SELECT count(*), sum(${bytes}) FROM (SELECT ${plan.columns.map(q).join(", ")} ` + `FROM ${q(plan.name)} LIMIT ${limits.maxRows + 1})`,
   );
   const copyBytes = total ?? 0;
-  if (rows <= limits.maxRows && copyBytes <= Math.min(limits.maxBytes, limits.totalBytes)) {
+  if (rows <= limits.maxRows && copyBytes <= Math.min(limits.maxBytes, limits.totalBytes) && fitsCopies(plan)) {
     limits.totalBytes -= copyBytes;
     return "copied";
   }
@@ -420,7 +431,8 @@ export function* moveSnapshot(snapshotId: string, tableIndex: number, after: Key
     // A finished table's triggers and side table go now, so that ending a snapshot of many tables does
     // not drop them all in one call. Triggers first: a trigger whose side table is gone fails every write.
     for (const trigger of table.triggers) yield* execute(`DROP TRIGGER IF EXISTS ${q(trigger)}`);
-    if (table.side) yield* execute(`DROP TABLE IF EXISTS ${q(table.side)}`);
+    if (table.method === "copied" && (yield* tableExists(table.side!))) yield* execute(`DELETE FROM ${q(table.side!)} WHERE t = ?`, tableIndex);
+    else if (table.side && table.method !== "copied") yield* execute(`DROP TABLE IF EXISTS ${q(table.side)}`);
     return;
   }
   if (done) throw new SnapshotError(`table ${q(table.name)} was already finished in snapshot ${snapshotId}`);
