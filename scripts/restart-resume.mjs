@@ -34,7 +34,7 @@ async function main() {
   const workDir = mkdtempSync(join(tmpdir(), "restart-files-"));
   let worker = await startWorker({ persistTo: stateDir, vars: VARS });
   try {
-    let api = new ApiClient(worker.url);
+    let api = new ApiClient(worker.url, { requestTimeoutMs: REQUEST_TIMEOUT_MS });
     log(`wrangler dev on ${worker.url}, state in ${stateDir}`);
     await seed(api);
 
@@ -57,7 +57,7 @@ async function main() {
     await worker.stop();
 
     worker = await startWorker({ persistTo: stateDir, vars: VARS, port: worker.port });
-    api = new ApiClient(worker.url);
+    api = new ApiClient(worker.url, { requestTimeoutMs: REQUEST_TIMEOUT_MS });
     log(`restarted on the same state directory`);
 
     let nudged = false;
@@ -123,16 +123,19 @@ async function seed(api) {
   log(`seeded ${ROWS} notes and tags`);
 }
 
+/** A request without an answer after this long means the local runtime hangs (see below). */
+const REQUEST_TIMEOUT_MS = 60_000;
+
 /**
  * Local workerd sometimes aborts with a V8 fatal error ("Missing deoptimization information", README,
- * "Known limits"), and wrangler dev then stops answering: the run is repeated once from the start when
+ * "Known limits"), and wrangler dev then stops answering, or leaves requests hanging: the run is repeated once from the start when
  * that is how it failed. A file that differs, or a dump that fails, is never repeated.
  */
 async function mainWithOneRetry() {
   try {
     await main();
   } catch (error) {
-    if (!/fetch failed|ECONNREFUSED|ECONNRESET/.test(String(error instanceof Error ? `${error.message} ${error.cause}` : error))) throw error;
+    if (!/fetch failed|ECONNREFUSED|ECONNRESET|TimeoutError|aborted due to timeout/.test(String(error instanceof Error ? `${error.name} ${error.message} ${error.cause}` : error))) throw error;
     log(`wrangler dev stopped answering (${error instanceof Error ? error.message : error}): local workerd crashed; running the test once more`);
     await main();
   }

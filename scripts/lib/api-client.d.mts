@@ -55,13 +55,16 @@ export class ApiError extends Error {
 export class ApiClient {
     /**
      * @param {string} baseUrl e.g. http://127.0.0.1:8787
-     * @param {{ token?: string }} [options]
+     * @param {{ token?: string, requestTimeoutMs?: number }} [options]
      */
     constructor(baseUrl: string, options?: {
         token?: string;
+        requestTimeoutMs?: number;
     });
     baseUrl: string;
     token: string;
+    /** Abort a request that has no answer after this long (none by default). */
+    requestTimeoutMs: number | null;
     /** @type {JobRoutes<DumpStatus, DumpList>} */
     dumps: JobRoutes<DumpStatus, DumpList>;
     /** @type {JobRoutes<RestoreStatus, RestoreList>} */

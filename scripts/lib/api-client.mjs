@@ -62,11 +62,13 @@ export class ApiError extends Error {
 export class ApiClient {
   /**
    * @param {string} baseUrl e.g. http://127.0.0.1:8787
-   * @param {{ token?: string }} [options]
+   * @param {{ token?: string, requestTimeoutMs?: number }} [options]
    */
   constructor(baseUrl, options = {}) {
     this.baseUrl = baseUrl.replace(/\/+$/, "");
     this.token = options.token ?? DEFAULT_TOKEN;
+    /** Abort a request that has no answer after this long (none by default). */
+    this.requestTimeoutMs = options.requestTimeoutMs ?? null;
     /** @type {JobRoutes<DumpStatus, DumpList>} */
     this.dumps = new JobRoutes(this, "/export", "dump");
     /** @type {JobRoutes<RestoreStatus, RestoreList>} */
@@ -82,7 +84,8 @@ export class ApiClient {
   fetch(path, init = {}) {
     const headers = new Headers(init.headers);
     if (!headers.has("Authorization")) headers.set("Authorization", `Bearer ${this.token}`);
-    return fetch(`${this.baseUrl}${path}`, { ...init, headers });
+    const signal = init.signal ?? (this.requestTimeoutMs ? AbortSignal.timeout(this.requestTimeoutMs) : undefined);
+    return fetch(`${this.baseUrl}${path}`, { ...init, headers, signal });
   }
 
   /**
