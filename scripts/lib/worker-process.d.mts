@@ -5,10 +5,42 @@
  * @returns {Promise<RunningWorker>}
  */
 export function startWorker(options?: StartWorkerOptions): Promise<RunningWorker>;
+/**
+ * @typedef {object} SuperviseOptions
+ * @property {number} [intervalMs] How often GET healthPath is asked (default 5 s).
+ * @property {number} [misses] Unanswered checks in a row (each waits 5 s) before a restart (default 6).
+ * @property {(reason: string, lastLines: string[]) => void} [onRestart] Told before each restart.
+ */
+/**
+ * startWorker(), watched. Local workerd sometimes aborts with a V8 fatal error (README, "Known limits") and
+ * leaves wrangler dev dead or hanging; a busy one still answers GET /health within seconds. When the check
+ * goes unanswered `misses` times in a row, wrangler dev is stopped and started again on the same port and
+ * state directory, so `url` and every database stay as they were; requests in flight then fail.
+ * @param {StartWorkerOptions} [options]
+ * @param {SuperviseOptions} [watch]
+ * @returns {Promise<RunningWorker & { restarts: () => number }>}
+ */
+export function superviseWorker(options?: StartWorkerOptions, watch?: SuperviseOptions): Promise<RunningWorker & {
+    restarts: () => number;
+}>;
 /** A port that is free right now on 127.0.0.1. */
 export function freePort(): Promise<any>;
 /** The project root: scripts/lib/../.. */
 export const PROJECT_ROOT: string;
+export type SuperviseOptions = {
+    /**
+     * How often GET healthPath is asked (default 5 s).
+     */
+    intervalMs?: number | undefined;
+    /**
+     * Unanswered checks in a row (each waits 5 s) before a restart (default 6).
+     */
+    misses?: number | undefined;
+    /**
+     * Told before each restart.
+     */
+    onRestart?: ((reason: string, lastLines: string[]) => void) | undefined;
+};
 export type StartWorkerOptions = {
     /**
      * Port to listen on; a free one when omitted.

@@ -135,10 +135,86 @@ export async function startWorker(options = {}) {
   return { url, port, pid, inspectorPort, persistTo, output: () => [...lines], stop };
 }
 
-/** @param {string} url */
-async function healthy(url) {
+/**
+ * @typedef {object} SuperviseOptions
+ * @property {number} [intervalMs] How often GET healthPath is asked (default 5 s).
+ * @property {number} [misses] Unanswered checks in a row (each waits 5 s) before a restart (default 6).
+ * @property {(reason: string, lastLines: string[]) => void} [onRestart] Told before each restart.
+ */
+
+/**
+ * startWorker(), watched. Local workerd sometimes aborts with a V8 fatal error (README, "Known limits") and
+ * leaves wrangler dev dead or hanging; a busy one still answers GET /health within seconds. When the check
+ * goes unanswered `misses` times in a row, wrangler dev is stopped and started again on the same port and
+ * state directory, so `url` and every database stay as they were; requests in flight then fail.
+ * @param {StartWorkerOptions} [options]
+ * @param {SuperviseOptions} [watch]
+ * @returns {Promise<RunningWorker & { restarts: () => number }>}
+ */
+export async function superviseWorker(options = {}, watch = {}) {
+  const ownsStateDir = options.persistTo === undefined;
+  const persistTo = options.persistTo ?? mkdtempSync(join(tmpdir(), "do-dump-state-"));
+  const healthPath = options.healthPath ?? "/health";
+  let worker = await startWorker({ ...options, persistTo });
+  const { port, url } = worker;
+  let restarts = 0;
+  let misses = 0;
+  let stopped = false;
+  /** @type {Promise<void> | null} */
+  let restarting = null;
+  let checking = false;
+  const check = async () => {
+    // One check at a time, none during a restart: a slow answer must not count twice.
+    if (stopped || restarting || checking) return;
+    checking = true;
+    const answered = await healthy(`${url}${healthPath}`, 5_000).finally(() => (checking = false));
+    if (answered) {
+      misses = 0;
+      return;
+    }
+    if (++misses < (watch.misses ?? 6) || stopped || restarting) return;
+    misses = 0;
+    watch.onRestart?.(`GET ${healthPath} went unanswered`, worker.output());
+    restarting = (async () => {
+      await worker.stop();
+      if (stopped) return;
+      worker = await startWorker({ ...options, persistTo, port });
+      restarts += 1;
+    })()
+      .catch((error) => watch.onRestart?.(`the restart failed: ${error instanceof Error ? error.message : error}`, []))
+      .finally(() => (restarting = null));
+  };
+  const timer = setInterval(check, watch.intervalMs ?? 5_000);
+  timer.unref();
+  return {
+    url,
+    port,
+    get pid() {
+      return worker.pid;
+    },
+    get inspectorPort() {
+      return worker.inspectorPort;
+    },
+    persistTo,
+    output: () => worker.output(),
+    restarts: () => restarts,
+    stop: async () => {
+      stopped = true;
+      clearInterval(timer);
+      await restarting;
+      await worker.stop();
+      if (ownsStateDir) rmSync(persistTo, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * @param {string} url
+ * @param {number} [timeoutMs]
+ */
+async function healthy(url, timeoutMs = 2_000) {
   try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
     await response.arrayBuffer();
     return response.status === 200;
   } catch {

@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ApiClient } from "../../scripts/lib/api-client.mjs";
 import { compareDatabases, fileSide, formatMismatches } from "../../scripts/lib/compare.mjs";
 import { querySql, restoreDump } from "../../scripts/lib/sqlite-cli.mjs";
-import { PROJECT_ROOT, startWorker, type RunningWorker } from "../../scripts/lib/worker-process.mjs";
+import { PROJECT_ROOT, superviseWorker, type RunningWorker } from "../../scripts/lib/worker-process.mjs";
 import { workDir } from "./round-trip";
 
 const work = workDir("notes-app-e2e-");
@@ -33,11 +33,14 @@ beforeAll(async () => {
   typeCheck = spawnSync(join(PROJECT_ROOT, "node_modules/.bin/tsc"), ["-p", join(app, "tsconfig.json"), "--skipLibCheck", "false"], { encoding: "utf8" });
   // E2E_WRANGLER_LOG=<file> keeps what the app's wrangler printed too (start-worker.ts).
   const logFile = process.env.E2E_WRANGLER_LOG;
-  worker = await startWorker({
-    configPath: join(app, "wrangler.jsonc"),
-    healthPath: "/admin/health",
-    onOutput: logFile ? (line) => appendFileSync(logFile, `${new Date().toISOString()} notes-app ${line}\n`) : undefined,
-  });
+  worker = await superviseWorker(
+    {
+      configPath: join(app, "wrangler.jsonc"),
+      healthPath: "/admin/health",
+      onOutput: logFile ? (line) => appendFileSync(logFile, `${new Date().toISOString()} notes-app ${line}\n`) : undefined,
+    },
+    { onRestart: (reason, lines) => console.error(`example app: restarting its wrangler dev (${reason}); its last lines:\n${lines.join("\n")}`) },
+  );
   admin = new ApiClient(`${worker.url}/admin`);
 }, 240_000);
 

@@ -4,7 +4,7 @@
 
 import { appendFileSync, writeFileSync } from "node:fs";
 import type { TestProject } from "vitest/node";
-import { startWorker } from "../../scripts/lib/worker-process.mjs";
+import { superviseWorker } from "../../scripts/lib/worker-process.mjs";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -17,9 +17,10 @@ declare module "vitest" {
 export default async function setup(project: TestProject) {
   const logFile = process.env.E2E_WRANGLER_LOG;
   if (logFile) writeFileSync(logFile, "");
-  const worker = await startWorker({
-    onOutput: logFile ? (line) => appendFileSync(logFile, `${new Date().toISOString()} ${line}\n`) : undefined,
-  });
+  const worker = await superviseWorker(
+    { onOutput: logFile ? (line) => appendFileSync(logFile, `${new Date().toISOString()} ${line}\n`) : undefined },
+    { onRestart: (reason, lines) => console.error(`e2e: restarting wrangler dev (${reason}); its last lines:\n${lines.join("\n")}`) },
+  );
   project.provide("baseUrl", worker.url);
   project.provide("persistTo", worker.persistTo);
   return async () => {
