@@ -48,6 +48,7 @@ export default defineConfig({
           include: ["test/e2e/**/*.test.ts"],
           environment: "node",
           globalSetup: ["test/e2e/start-worker.ts"],
+          setupFiles: ["test/e2e/wait-for-service.ts"],
           testTimeout: 300_000,
           hookTimeout: 120_000,
           fileParallelism: false,

@@ -7,8 +7,9 @@
 export function startWorker(options?: StartWorkerOptions): Promise<RunningWorker>;
 /**
  * @typedef {object} SuperviseOptions
- * @property {number} [intervalMs] How often GET healthPath is asked (default 5 s).
- * @property {number} [misses] Unanswered checks in a row (each waits 5 s) before a restart (default 6).
+ * @property {number} [intervalMs] How often GET healthPath is asked (default 2 s).
+ * @property {number} [misses] Checks in a row that time out (each waits 5 s) before a restart (default 6); two
+ *   refused connections in a row restart it at once.
  * @property {(reason: string, lastLines: string[]) => void} [onRestart] Told before each restart.
  */
 /**
@@ -23,17 +24,25 @@ export function startWorker(options?: StartWorkerOptions): Promise<RunningWorker
 export function superviseWorker(options?: StartWorkerOptions, watch?: SuperviseOptions): Promise<RunningWorker & {
     restarts: () => number;
 }>;
+/**
+ * Waits until GET `url` answers 200, for at most `timeoutMs`: a test that follows a restart of wrangler
+ * dev by its supervisor waits for it here. Throws when it does not answer in time.
+ * @param {string} url
+ * @param {number} [timeoutMs]
+ */
+export function waitUntilHealthy(url: string, timeoutMs?: number): Promise<void>;
 /** A port that is free right now on 127.0.0.1. */
 export function freePort(): Promise<any>;
 /** The project root: scripts/lib/../.. */
 export const PROJECT_ROOT: string;
 export type SuperviseOptions = {
     /**
-     * How often GET healthPath is asked (default 5 s).
+     * How often GET healthPath is asked (default 2 s).
      */
     intervalMs?: number | undefined;
     /**
-     * Unanswered checks in a row (each waits 5 s) before a restart (default 6).
+     * Checks in a row that time out (each waits 5 s) before a restart (default 6); two
+     * refused connections in a row restart it at once.
      */
     misses?: number | undefined;
     /**

@@ -137,8 +137,9 @@ export async function startWorker(options = {}) {
 
 /**
  * @typedef {object} SuperviseOptions
- * @property {number} [intervalMs] How often GET healthPath is asked (default 5 s).
- * @property {number} [misses] Unanswered checks in a row (each waits 5 s) before a restart (default 6).
+ * @property {number} [intervalMs] How often GET healthPath is asked (default 2 s).
+ * @property {number} [misses] Checks in a row that time out (each waits 5 s) before a restart (default 6); two
+ *   refused connections in a row restart it at once.
  * @property {(reason: string, lastLines: string[]) => void} [onRestart] Told before each restart.
  */
 
@@ -167,12 +168,14 @@ export async function superviseWorker(options = {}, watch = {}) {
     // One check at a time, none during a restart: a slow answer must not count twice.
     if (stopped || restarting || checking) return;
     checking = true;
-    const answered = await healthy(`${url}${healthPath}`, 5_000).finally(() => (checking = false));
-    if (answered) {
+    const answer = await health(`${url}${healthPath}`, 5_000).finally(() => (checking = false));
+    if (answer === "ok") {
       misses = 0;
       return;
     }
-    if (++misses < (watch.misses ?? 6) || stopped || restarting) return;
+    // A refused connection means workerd is gone; a timeout may be a busy one, so it takes longer.
+    misses += answer === "refused" ? Math.ceil((watch.misses ?? 6) / 2) : 1;
+    if (misses < (watch.misses ?? 6) || stopped || restarting) return;
     misses = 0;
     watch.onRestart?.(`GET ${healthPath} went unanswered`, worker.output());
     restarting = (async () => {
@@ -184,7 +187,7 @@ export async function superviseWorker(options = {}, watch = {}) {
       .catch((error) => watch.onRestart?.(`the restart failed: ${error instanceof Error ? error.message : error}`, []))
       .finally(() => (restarting = null));
   };
-  const timer = setInterval(check, watch.intervalMs ?? 5_000);
+  const timer = setInterval(check, watch.intervalMs ?? 2_000);
   timer.unref();
   return {
     url,
@@ -206,6 +209,35 @@ export async function superviseWorker(options = {}, watch = {}) {
       if (ownsStateDir) rmSync(persistTo, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * @param {string} url
+ * @param {number} timeoutMs
+ * @returns {Promise<"ok" | "refused" | "timeout">}
+ */
+async function health(url, timeoutMs) {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    await response.arrayBuffer();
+    return response.status === 200 ? "ok" : "refused";
+  } catch (error) {
+    return error instanceof Error && error.name === "TimeoutError" ? "timeout" : "refused";
+  }
+}
+
+/**
+ * Waits until GET `url` answers 200, for at most `timeoutMs`: a test that follows a restart of wrangler
+ * dev by its supervisor waits for it here. Throws when it does not answer in time.
+ * @param {string} url
+ * @param {number} [timeoutMs]
+ */
+export async function waitUntilHealthy(url, timeoutMs = 120_000) {
+  const deadline = Date.now() + timeoutMs;
+  while ((await health(url, 5_000)) !== "ok") {
+    if (Date.now() > deadline) throw new Error(`GET ${url} did not answer 200 within ${timeoutMs / 1000} s`);
+    await delay(500).promise;
+  }
 }
 
 /**

@@ -6,11 +6,11 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { appendFileSync, cpSync, mkdirSync, readFileSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ApiClient } from "../../scripts/lib/api-client.mjs";
 import { compareDatabases, fileSide, formatMismatches } from "../../scripts/lib/compare.mjs";
 import { querySql, restoreDump } from "../../scripts/lib/sqlite-cli.mjs";
-import { PROJECT_ROOT, superviseWorker, type RunningWorker } from "../../scripts/lib/worker-process.mjs";
+import { PROJECT_ROOT, superviseWorker, waitUntilHealthy, type RunningWorker } from "../../scripts/lib/worker-process.mjs";
 import { workDir } from "./round-trip";
 
 const work = workDir("notes-app-e2e-");
@@ -43,6 +43,11 @@ beforeAll(async () => {
   );
   admin = new ApiClient(`${worker.url}/admin`);
 }, 240_000);
+
+// The app's wrangler dev answers before each case (its supervisor may be restarting it after a crash).
+beforeEach(async () => {
+  if (worker) await waitUntilHealthy(`${worker.url}/admin/health`);
+}, 130_000);
 
 // A failed case shows what the app's wrangler printed last (a restart, a crash of workerd).
 afterEach(({ task }) => {
