@@ -334,9 +334,39 @@ function notSaved(table: SnapshotTable, keys: string[]): string {
 }
 
 /**
+ * Live rows whose key is not saved, and the saved rows (a copied table: its copies alone), with a key after
+ * `after`, as one compound SELECT in key order: SQLite merges the arms, each read in key order, and stops at
+ * the limit, without sorting. `select` gives what each arm selects from a column's source expression;
+ * `keyAt` the 1-based positions of the raw key among them.
+ */
+function mergedSelect(
+  plan: TablePlan,
+  table: SnapshotTable,
+  after: KeyCursor | null,
+  limit: number,
+  select: (source: (column: string) => string) => string[],
+  keyAt: number[],
+): { sql: string; params: number[] } {
+  const sideKeys = qualified("x", table.sideKeyColumns);
+  const savedParams: number[] = [];
+  const liveParams: number[] = [];
+  const saved =
+    `SELECT ${select((c) => sideSource(table, plan, c)).join(", ")} ` +
+    `FROM ${q(table.side!)} AS x WHERE ${savedRows(table)} AND ${afterCondition(sideKeys, table.collations, after, savedParams)}`;
+  const liveKeys = qualified("r", table.keyColumns);
+  const live =
+    `SELECT ${select((c) => `r.${q(c)}`).join(", ")} FROM ${q(plan.name)} AS r ` +
+    `WHERE ${afterCondition(liveKeys, table.collations, after, liveParams)} AND ${notSaved(table, liveKeys)}`;
+  // A copied table is read from its copy alone: live rows are newer than the instant.
+  const copied = table.method === "copied";
+  const source = copied ? saved : `${live} UNION ALL ${saved}`;
+  const order = keyAt.map((position, i) => `${position} COLLATE ${q(table.collations[i])}`);
+  return { sql: `${source} ORDER BY ${order.join(", ")} LIMIT ${Math.max(1, Math.floor(limit))}`, params: copied ? savedParams : [...liveParams, ...savedParams] };
+}
+
+/**
  * The snapshot's version of rowsAfter(): `FROM … ORDER BY key` over the rows of the instant with a key
- * after `after`, each named by its columns. Live rows whose key is not saved, merged with the saved rows;
- * each side is limited to `limit` first, so a read never scans more than 2 × limit rows.
+ * after `after` (at most `limit` of them), each named by its columns.
  */
 export function snapshotRowsAfter(
   plan: TablePlan,
@@ -344,23 +374,11 @@ export function snapshotRowsAfter(
   after: KeyCursor | null,
   limit: number,
 ): { from: string; params: number[] } {
-  const rows = Math.max(1, Math.floor(limit));
   const columns = mergedColumns(table, plan);
-  const order = (keys: string[]) => collated(keys, table.collations).join(", ");
-  const params: number[] = [];
-  const liveKeys = qualified("r", table.keyColumns);
-  const live =
-    `SELECT ${columns.map((c) => `r.${q(c)} AS ${q(c)}`).join(", ")} FROM ${q(plan.name)} AS r ` +
-    `WHERE ${afterCondition(liveKeys, table.collations, after, params)} AND ${notSaved(table, liveKeys)} ` +
-    `ORDER BY ${order(liveKeys)} LIMIT ${rows}`;
-  const sideKeys = qualified("x", table.sideKeyColumns);
-  const saved =
-    `SELECT ${columns.map((c) => `${sideSource(table, plan, c)} AS ${q(c)}`).join(", ")} FROM ${q(table.side!)} AS x ` +
-    `WHERE ${savedRows(table)} AND ${afterCondition(sideKeys, table.collations, after, params)} ` +
-    `ORDER BY ${order(sideKeys)} LIMIT ${rows}`;
-  // A copied table is read from its copy alone: live rows are newer than the instant.
-  const source = table.method === "copied" ? saved : `SELECT * FROM (${live}) UNION ALL SELECT * FROM (${saved})`;
-  return { from: `FROM (${source}) AS m ORDER BY ${order(qualified("m", table.keyColumns))}`, params };
+  const keyAt = table.keyColumns.map((_, i) => i + 1); // mergedColumns() starts with the key
+  const { sql, params } = mergedSelect(plan, table, after, limit, (source) => columns.map((c) => `${source(c)} AS ${q(c)}`), keyAt);
+  const order = collated(qualified("m", table.keyColumns), table.collations).join(", ");
+  return { from: `FROM (${sql}) AS m ORDER BY ${order}`, params };
 }
 
 /** Whether the table's reads go through the snapshot's side table (else they read the live table). */
@@ -370,9 +388,8 @@ export function readsSnapshot(table: SnapshotTable): boolean {
 
 /**
  * The snapshot's version of chunkSelect(): the rows of the instant with a key after `after`, in key order,
- * as key literals then one `value` expression (by default the literal) per inserted column (then the raw
- * key, which the order needs). Live rows whose key is not saved and the saved rows are one compound SELECT
- * ordered by key: SQLite merges the two arms, each read in key order, and stops at the limit, without sorting.
+ * as key literals then one `value` expression (by default the literal) per inserted column, then the raw
+ * key, which the order needs.
  */
 export function snapshotChunkSelect(
   plan: TablePlan,
@@ -382,30 +399,16 @@ export function snapshotChunkSelect(
   value: ValueExpression = literalOf,
 ): { sql: string; params: number[]; keyWidth: number; trailing?: number } {
   if (!readsSnapshot(table)) return chunkSelect(plan, after, limit, value);
-  const rows = Math.max(1, Math.floor(limit));
-  const columns = [...table.keyColumns, ...insertColumns(plan)];
-  // Key literals, then what `value` selects of each inserted column.
-  const selected = (expression: (column: string) => string) => [
-    ...table.keyColumns.map((c) => literalOf(expression(c))),
-    ...insertColumns(plan).map((c, i) => value(expression(c), i)),
-  ];
-  const sideKeys = qualified("x", table.sideKeyColumns);
-  const savedParams: number[] = [];
-  const liveParams: number[] = [];
-  const saved =
-    `SELECT ${[...selected((c) => sideSource(table, plan, c)), ...sideKeys].join(", ")} ` +
-    `FROM ${q(table.side!)} AS x WHERE ${savedRows(table)} AND ${afterCondition(sideKeys, table.collations, after, savedParams)}`;
-  const liveKeys = qualified("r", table.keyColumns);
-  const live =
-    `SELECT ${[...selected((c) => `r.${q(c)}`), ...liveKeys].join(", ")} FROM ${q(plan.name)} AS r ` +
-    `WHERE ${afterCondition(liveKeys, table.collations, after, liveParams)} AND ${notSaved(table, liveKeys)}`;
-  // A copied table is read from its copy alone: live rows are newer than the instant.
-  const copied = table.method === "copied";
-  const source = copied ? saved : `${live} UNION ALL ${saved}`;
-  const params = copied ? savedParams : [...liveParams, ...savedParams];
-  const order = table.keyColumns.map((_, i) => `${columns.length + i + 1} COLLATE ${q(table.collations[i])}`);
+  const inserted = insertColumns(plan);
   const keyWidth = table.keyColumns.length;
-  return { sql: `${source} ORDER BY ${order.join(", ")} LIMIT ${rows}`, params, keyWidth, trailing: keyWidth };
+  const select = (source: (column: string) => string) => [
+    ...table.keyColumns.map((c) => literalOf(source(c))),
+    ...inserted.map((c, i) => value(source(c), i)),
+    ...table.keyColumns.map(source),
+  ];
+  const keyAt = table.keyColumns.map((_, i) => keyWidth + inserted.length + i + 1);
+  const { sql, params } = mergedSelect(plan, table, after, limit, select, keyAt);
+  return { sql, params, keyWidth, trailing: keyWidth };
 }
 
 /** SQL literal of one key value, as keyMatch() in dump-sql writes it. */
