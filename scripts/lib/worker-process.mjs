@@ -245,13 +245,7 @@ export async function waitUntilHealthy(url, timeoutMs = 120_000) {
  * @param {number} [timeoutMs]
  */
 async function healthy(url, timeoutMs = 2_000) {
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-    await response.arrayBuffer();
-    return response.status === 200;
-  } catch {
-    return false;
-  }
+  return (await health(url, timeoutMs)) === "ok";
 }
 
 /** A port that is free right now on 127.0.0.1. */
