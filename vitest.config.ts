@@ -52,9 +52,6 @@ export default defineConfig({
           testTimeout: 300_000,
           hookTimeout: 120_000,
           fileParallelism: false,
-          // Local workerd sometimes aborts with a V8 fatal error (README, "Known limits"); wrangler dev then
-          // restarts it, and a test caught in it is run once more. A test that fails twice fails.
-          retry: 1,
         },
       },
     ],

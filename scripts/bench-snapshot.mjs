@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// What a consistent snapshot costs a live database, measured through the real service (`wrangler dev`):
+// What a consistent snapshot costs a live database, measured through the real service (scripts/serve.mjs):
 //
 //   node scripts/bench-snapshot.mjs [--rows 300000] [--tables 10,1000] [--seconds 4] [--writers 4] [--out file.json]
 //

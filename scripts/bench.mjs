@@ -226,7 +226,7 @@ function onWranglerLine(line) {
 async function freshWorker(persistTo) {
   if (currentWorker) await currentWorker.stop();
   currentWorker = null;
-  currentWorker = await startWorker({ persistTo, onOutput: onWranglerLine, timeoutMs: 180_000 });
+  currentWorker = await startWorker({ persistTo, onOutput: onWranglerLine, timeoutMs: 180_000, inspector: Boolean(profileDir || args.heap) });
   return currentWorker;
 }
 
@@ -537,7 +537,7 @@ class HeapSampler {
  */
 async function startInspection(worker, label) {
   if (!profileDir && !args.heap) return null;
-  const inspector = await Inspector.connect(worker.inspectorPort);
+  const inspector = await Inspector.connect(/** @type {number} */ (worker.inspectorPort));
   if (profileDir) await inspector.startProfile(1000);
   const heap = args.heap ? new HeapSampler(inspector).start() : null;
   return {

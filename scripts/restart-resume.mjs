@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Kills `wrangler dev` in the middle of a dump, starts it again on the same state directory, and
+// Kills the local server in the middle of a dump, starts it again on the same state directory, and
 // checks that the dump finishes with a file byte-identical to an uninterrupted dump of the same data.
 //
 //   npm run restart-test            (node scripts/restart-resume.mjs [--rows N] [--keep])
@@ -35,7 +35,7 @@ async function main() {
   let worker = await startWorker({ persistTo: stateDir, vars: VARS });
   try {
     let api = new ApiClient(worker.url, { requestTimeoutMs: REQUEST_TIMEOUT_MS });
-    log(`wrangler dev on ${worker.url}, state in ${stateDir}`);
+    log(`local server on ${worker.url}, state in ${stateDir}`);
     await seed(api);
 
     const reference = await api.startDump({ database: DATABASE, options: { storage: "r2", breathingMs: 0 } });
@@ -52,7 +52,7 @@ async function main() {
       if (before.status !== "in_progress" && before.status !== "queued") throw new Error(`dump ended ${before.status} before the kill`);
       await sleep(100);
     }
-    log(`killing wrangler dev (SIGKILL to its process group) at ${before.progress.rowsDumped}/${ROWS} rows, ${before.progress.bytesWritten} bytes`);
+    log(`killing the local server (SIGKILL to its process group) at ${before.progress.rowsDumped}/${ROWS} rows, ${before.progress.bytesWritten} bytes`);
     process.kill(-worker.pid, "SIGKILL");
     await worker.stop();
 
@@ -127,16 +127,16 @@ async function seed(api) {
 const REQUEST_TIMEOUT_MS = 60_000;
 
 /**
- * Local workerd sometimes aborts with a V8 fatal error ("Missing deoptimization information", README,
- * "Known limits"), and wrangler dev then stops answering, or leaves requests hanging: the run is repeated once from the start when
- * that is how it failed. A file that differs, or a dump that fails, is never repeated.
+ * Should local workerd abort (a V8 fatal error, README "Known limits") it stops answering, or leaves requests
+ * hanging: the run is repeated once from the start when that is how it failed. A file that differs, or a dump
+ * that fails, is never repeated.
  */
 async function mainWithOneRetry() {
   try {
     await main();
   } catch (error) {
     if (!/fetch failed|ECONNREFUSED|ECONNRESET|TimeoutError|aborted due to timeout/.test(String(error instanceof Error ? `${error.name} ${error.message} ${error.cause}` : error))) throw error;
-    log(`wrangler dev stopped answering (${error instanceof Error ? error.message : error}): local workerd crashed; running the test once more`);
+    log(`the local server stopped answering (${error instanceof Error ? error.message : error}): local workerd crashed; running the test once more`);
     await main();
   }
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // End-to-end smoke test, driving the product exactly as a user does (`npm run smoke`, and CI):
-//  1. start `wrangler dev` (free port, fresh state dir) and the callback server, wait for both;
+//  1. start the local server, scripts/serve.mjs (free port, fresh state dir) and the callback server, wait for both;
 //  2. load Chinook (or generated data when it is absent) and adversarial values through POST /query;
 //  3. start dumps to R2, to DO storage and (gzip) to DO storage with X-Callback-URL; show progress;
 //  4. download each with `curl -OJ`, restore with sqlite3, compare with the service cell by cell;
@@ -184,12 +184,12 @@ async function waitForDump(api, dumpId, onStatus) {
   }
 }
 
-/** Thrown when wrangler dev restarted its runtime during the run: what followed proves nothing. */
+/** Thrown when the local server restarted its runtime during the run: what followed proves nothing. */
 class RuntimeRestarted extends Error {}
 
 /**
  * Resolves never; rejects with RuntimeRestarted once wrangler reports a workerd crash or a reload
- * (a reload also follows any edit of the sources, since wrangler dev watches them).
+ * (a reload also follows any edit of the sources, when the server watches them).
  */
 function runtimeWatch() {
   /** @type {(line: string) => void} */
@@ -200,7 +200,7 @@ function runtimeWatch() {
     onLine = (line) => {
       if (/V8 fatal error|Received signal #|Reloading local server|Segmentation fault/i.test(line)) {
         seen.push(line.trim().slice(0, 300));
-        reject(new RuntimeRestarted(`wrangler dev restarted its runtime: ${seen[0]}`));
+        reject(new RuntimeRestarted(`the local server restarted its runtime: ${seen[0]}`));
       }
     };
   });
@@ -497,8 +497,8 @@ async function main() {
   const restarts = [];
   let report = new Reporter();
   try {
-    // A workerd crash (seen here once in about ten runs: "V8 fatal error … OptimizedJSFrame::Summarize")
-    // stalls every running Workflow instance. Such a run proves nothing either way, so it is run once
+    // A workerd crash ("V8 fatal error … OptimizedJSFrame::Summarize", seen in about one run in ten while
+    // wrangler dev attached an inspector; README, "Known limits") stalls every running Workflow instance. Such a run proves nothing either way, so it is run once
     // more on a fresh worker; a second restart fails the smoke test.
     for (let attempt = 1; attempt <= 2; attempt++) {
       report = new Reporter();
@@ -507,7 +507,7 @@ async function main() {
       if (outcome === "done") break;
       restarts.push(outcome);
       console.log(`\n!! ${outcome}\n!! the run is inconclusive${attempt === 1 ? "; running it once more on a fresh worker" : ""}`);
-      if (attempt === 2) (report = new Reporter()).fail(`wrangler dev restarted its runtime in both attempts: ${restarts.join(" || ")}`);
+      if (attempt === 2) (report = new Reporter()).fail(`the local server restarted its runtime in both attempts: ${restarts.join(" || ")}`);
     }
   } finally {
     keepWork = report.failures.length > 0;
@@ -517,7 +517,7 @@ async function main() {
   // After a signal, the signal handler exits; a summary of a cut-off run would only mislead.
   if (interrupted) return new Promise(() => undefined);
   report.section("7. stopped everything");
-  report.ok("wrangler dev, workerd, the callback server and every command stopped");
+  report.ok("the local server, workerd, the callback server and every command stopped");
   printSummary(dumps);
   if (restarts.length > 0) console.log(`\nnote: the run was repeated after: ${restarts.join(" || ")}`);
   const { failures } = report;
@@ -541,7 +541,7 @@ async function runAttempt(dir, haveCurl, dumps, r) {
   /** @type {Awaited<ReturnType<typeof startWorker>> | null} */
   let worker = null;
   try {
-    r.section("1. start the callback server and wrangler dev");
+    r.section("1. start the callback server and the local server");
     const secret = randomBytes(24).toString("hex");
     const callbacks = await startCallbackServer({ port: 0, secret });
     stoppers.push(() => callbacks.close());
@@ -556,7 +556,7 @@ async function runAttempt(dir, haveCurl, dumps, r) {
     });
     worker = started;
     stoppers.push(() => started.stop());
-    r.ok(`wrangler dev (pid ${started.pid}) on ${started.url}, state in ${started.persistTo}, up in ${seconds(t)} s`);
+    r.ok(`local server (pid ${started.pid}) on ${started.url}, state in ${started.persistTo}, up in ${seconds(t)} s`);
     const api = new ApiClient(started.url, { token: DEFAULT_TOKEN });
     await Promise.race([runSmoke(api, started.port, callbacks, dir, haveCurl, dumps, r), watch.restarted]);
     return "done";
@@ -567,7 +567,7 @@ async function runAttempt(dir, haveCurl, dumps, r) {
     if (!(error instanceof RuntimeRestarted)) await new Promise((resolveWait) => setTimeout(resolveWait, 1_000));
     if (error instanceof RuntimeRestarted || watch.seen.length > 0) {
       r.silenced = true;
-      return `wrangler dev restarted its runtime: ${watch.seen[0]}`;
+      return `the local server restarted its runtime: ${watch.seen[0]}`;
     }
     r.fail(error instanceof Error ? error.message : String(error));
     if (worker) r.log(`--- last lines of wrangler output ---\n${worker.output().join("\n")}`);

@@ -1,5 +1,6 @@
-// Starts the project's own `wrangler dev` on a free port with a fresh state directory, and stops it
-// again together with everything it spawned (workerd), also when the caller fails or is interrupted.
+// Starts the Worker locally (scripts/serve.mjs: wrangler's local runtime, no inspector unless asked) on a
+// free port with a fresh state directory, and stops it again together with everything it spawned
+// (workerd), also when the caller fails or is interrupted.
 
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -20,19 +21,21 @@ const STOP_GRACE_MS = 5_000;
  * @property {string} [persistTo] State directory; a fresh temporary one (deleted by stop()) when omitted.
  * @property {Record<string, string>} [vars] Overrides of wrangler.jsonc vars, passed as `--var KEY:VALUE`.
  * @property {number} [timeoutMs] How long to wait for GET /health to answer 200 (default 90 s).
- * @property {(line: string) => void} [onOutput] Receives every line wrangler prints.
+ * @property {(line: string) => void} [onOutput] Receives every line the local runtime prints.
  * @property {string} [configPath] Another Worker's wrangler.jsonc (default: the project's own).
  * @property {string} [healthPath] Path that answers 200 once the Worker runs (default /health).
+ * @property {boolean} [inspector] Attach an inspector (CPU profiles, heap use). Off by default: with one
+ *   attached, local workerd can abort (scripts/serve.mjs says why).
  */
 
 /**
  * @typedef {object} RunningWorker
  * @property {string} url Base URL, e.g. http://127.0.0.1:8787
  * @property {number} port
- * @property {number} pid Process id of wrangler, also its process group id.
- * @property {number} inspectorPort wrangler's inspector proxy for the Worker's isolate (CPU profiles, heap use).
+ * @property {number} pid Process id of scripts/serve.mjs, also its process group id.
+ * @property {number | null} inspectorPort The inspector of the Worker's isolate, when `inspector` was asked for.
  * @property {string} persistTo
- * @property {() => string[]} output The last lines wrangler printed.
+ * @property {() => string[]} output The last lines the local runtime printed.
  * @property {() => Promise<void>} stop Kills the whole process group and removes the temporary state directory.
  */
 
@@ -45,25 +48,22 @@ const running = new Set();
  */
 export async function startWorker(options = {}) {
   const port = options.port ?? (await freePort());
-  const inspectorPort = await freePort();
+  const inspectorPort = options.inspector ? await freePort() : null;
   const ownsStateDir = options.persistTo === undefined;
   const persistTo = options.persistTo ?? mkdtempSync(join(tmpdir(), "do-dump-state-"));
-  const args = ["dev", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", persistTo];
-  // A second wrangler on this machine would otherwise fight over the default inspector port 9229.
-  args.push("--inspector-port", String(inspectorPort), "--show-interactive-dev-session=false");
-  // GET /__scheduled?cron=…&time=… runs the Worker's scheduled() handler, as the Cron Trigger does when deployed.
-  args.push("--test-scheduled");
+  const args = [join(PROJECT_ROOT, "scripts/serve.mjs"), "--port", String(port), "--ip", "127.0.0.1", "--persist-to", persistTo, "--no-watch"];
+  if (inspectorPort !== null) args.push("--inspect", "--inspector-port", String(inspectorPort));
   for (const [key, value] of Object.entries(options.vars ?? {})) args.push("--var", `${key}:${value}`);
   if (options.configPath) args.push("--config", options.configPath);
   const healthPath = options.healthPath ?? "/health";
 
-  const child = spawn(join(PROJECT_ROOT, "node_modules/.bin/wrangler"), args, {
+  const child = spawn(process.execPath, args, {
     cwd: PROJECT_ROOT,
     detached: true, // own process group, so that stop() reaches workerd too
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1", FORCE_COLOR: "0" },
   });
-  if (child.pid === undefined) throw new Error("could not spawn wrangler");
+  if (child.pid === undefined) throw new Error("could not spawn scripts/serve.mjs");
   const pid = child.pid;
 
   /** @type {string[]} */
@@ -122,15 +122,15 @@ export async function startWorker(options = {}) {
   const deadline = Date.now() + (options.timeoutMs ?? 90_000);
   try {
     for (;;) {
-      if (exited) throw new Error(`wrangler dev exited with code ${exitCode} before ${healthPath} answered`);
-      if (Date.now() > deadline) throw new Error(`wrangler dev did not answer GET ${url}${healthPath} in time`);
+      if (exited) throw new Error(`the local Worker exited with code ${exitCode} before ${healthPath} answered`);
+      if (Date.now() > deadline) throw new Error(`the local Worker did not answer GET ${url}${healthPath} in time`);
       if (await healthy(`${url}${healthPath}`)) break;
       await delay(250).promise;
     }
   } catch (error) {
     await stop();
     const message = error instanceof Error ? error.message : String(error);
-    throw new Error(`${message}\n--- last lines of wrangler output ---\n${lines.join("\n")}`);
+    throw new Error(`${message}\n--- last lines of its output ---\n${lines.join("\n")}`);
   }
   return { url, port, pid, inspectorPort, persistTo, output: () => [...lines], stop };
 }
@@ -144,9 +144,9 @@ export async function startWorker(options = {}) {
  */
 
 /**
- * startWorker(), watched. Local workerd sometimes aborts with a V8 fatal error (README, "Known limits") and
- * leaves wrangler dev dead or hanging; a busy one still answers GET /health within seconds. When the check
- * goes unanswered `misses` times in a row, wrangler dev is stopped and started again on the same port and
+ * startWorker(), watched. Local workerd can abort with a V8 fatal error (scripts/serve.mjs says when) and
+ * leave the server dead or hanging; a busy one still answers GET /health within seconds. When the check
+ * goes unanswered `misses` times in a row, the server is stopped and started again on the same port and
  * state directory, so `url` and every database stay as they were; requests in flight then fail.
  * @param {StartWorkerOptions} [options]
  * @param {SuperviseOptions} [watch]

@@ -1,5 +1,5 @@
 // The command-line client driven as a user drives it: `node bin/do-sqlite-dump.mjs …` against the
-// real `wrangler dev`, its files restored with the sqlite3 CLI, its downloads broken by a real proxy,
+// real local server (scripts/serve.mjs), its files restored with the sqlite3 CLI, its downloads broken by a real proxy,
 // its progress bar drawn in a pseudo-terminal (util-linux `script`).
 
 import { spawn } from "node:child_process";

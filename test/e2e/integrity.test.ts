@@ -1,5 +1,5 @@
 // A dump whose stored file was changed after it finished (one byte in a local R2 blob, or in the
-// FileStore Durable Object's SQLite pieces, edited on disk under the running `wrangler dev`) is caught
+// FileStore Durable Object's SQLite pieces, edited on disk under the running local server) is caught
 // by the command-line client's download (its SHA-256) and refused by a restore before it applies anything.
 
 import { spawn } from "node:child_process";

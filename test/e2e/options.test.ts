@@ -1,4 +1,4 @@
-// Dump options against the real service under `wrangler dev`, each restored with the sqlite3 CLI:
+// Dump options against the real service under the local server (scripts/serve.mjs), each restored with the sqlite3 CLI:
 // table selection (tables / excludeTables), schemaOnly, dataOnly into a database that already has the
 // schema, and gzip (gunzip and node:zlib give back the plain dump byte for byte). Chinook with gzip
 // reports its compression ratio and timings in the output.

@@ -1,4 +1,4 @@
-// Restores against the real service under `wrangler dev`: sqlite3's own .dump of Chinook uploaded
+// Restores against the real service under the local server (scripts/serve.mjs): sqlite3's own .dump of Chinook uploaded
 // as the request body, and dump → restore → dump round trips (Chinook, 10,000 random doubles) that
 // must give the same cells and a byte-identical second dump.
 

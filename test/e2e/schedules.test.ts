@@ -1,4 +1,4 @@
-// Scheduled backups against the real `wrangler dev --test-scheduled`: a schedule saved with the
+// Scheduled backups against the real local server (scripts/serve.mjs, with /__scheduled): a schedule saved with the
 // command-line client, its runs started by GET /__scheduled (what the Cron Trigger does), one dump per
 // database with the concurrency limit observed, the retention policy applied, the callback naming the
 // schedule, and a database without data recorded as the reason it was skipped.

@@ -1,4 +1,4 @@
-// Global setup of the e2e project: one real `wrangler dev` for all e2e files, on a free port with
+// Global setup of the e2e project: one real local server (scripts/serve.mjs) for all e2e files, on a free port with
 // a fresh state directory, stopped (with its whole process group) when the run ends.
 // E2E_WRANGLER_LOG=<file> keeps everything wrangler printed, for diagnosing a failed run.
 
@@ -19,7 +19,7 @@ export default async function setup(project: TestProject) {
   if (logFile) writeFileSync(logFile, "");
   const worker = await superviseWorker(
     { onOutput: logFile ? (line) => appendFileSync(logFile, `${new Date().toISOString()} ${line}\n`) : undefined },
-    { onRestart: (reason, lines) => console.error(`e2e: restarting wrangler dev (${reason}); its last lines:\n${lines.join("\n")}`) },
+    { onRestart: (reason, lines) => console.error(`e2e: restarting the local server (${reason}); its last lines:\n${lines.join("\n")}`) },
   );
   project.provide("baseUrl", worker.url);
   project.provide("persistTo", worker.persistTo);

@@ -1,4 +1,4 @@
-// A real HTTP proxy in front of `wrangler dev` that passes everything through, except that it can
+// A real HTTP proxy in front of the local server that passes everything through, except that it can
 // break dump downloads the way networks and disks do: cut the connection after N bytes, flip a byte,
 // or add bytes. Every download request it sees is logged, so tests can check Range and If-Range.
 
