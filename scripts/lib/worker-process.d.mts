@@ -13,9 +13,9 @@ export function startWorker(options?: StartWorkerOptions): Promise<RunningWorker
  * @property {(reason: string, lastLines: string[]) => void} [onRestart] Told before each restart.
  */
 /**
- * startWorker(), watched. Local workerd sometimes aborts with a V8 fatal error (README, "Known limits") and
- * leaves wrangler dev dead or hanging; a busy one still answers GET /health within seconds. When the check
- * goes unanswered `misses` times in a row, wrangler dev is stopped and started again on the same port and
+ * startWorker(), watched. Local workerd can abort with a V8 fatal error (scripts/serve.mjs says when) and
+ * leave the server dead or hanging; a busy one still answers GET /health within seconds. When the check
+ * goes unanswered `misses` times in a row, the server is stopped and started again on the same port and
  * state directory, so `url` and every database stay as they were; requests in flight then fail.
  * @param {StartWorkerOptions} [options]
  * @param {SuperviseOptions} [watch]
@@ -68,7 +68,7 @@ export type StartWorkerOptions = {
      */
     timeoutMs?: number | undefined;
     /**
-     * Receives every line wrangler prints.
+     * Receives every line the local runtime prints.
      */
     onOutput?: ((line: string) => void) | undefined;
     /**
@@ -79,6 +79,11 @@ export type StartWorkerOptions = {
      * Path that answers 200 once the Worker runs (default /health).
      */
     healthPath?: string | undefined;
+    /**
+     * Attach an inspector (CPU profiles, heap use). Off by default: with one
+     * attached, local workerd can abort (scripts/serve.mjs says why).
+     */
+    inspector?: boolean | undefined;
 };
 export type RunningWorker = {
     /**
@@ -87,16 +92,16 @@ export type RunningWorker = {
     url: string;
     port: number;
     /**
-     * Process id of wrangler, also its process group id.
+     * Process id of scripts/serve.mjs, also its process group id.
      */
     pid: number;
     /**
-     * wrangler's inspector proxy for the Worker's isolate (CPU profiles, heap use).
+     * The inspector of the Worker's isolate, when `inspector` was asked for.
      */
-    inspectorPort: number;
+    inspectorPort: number | null;
     persistTo: string;
     /**
-     * The last lines wrangler printed.
+     * The last lines the local runtime printed.
      */
     output: () => string[];
     /**
