@@ -50,7 +50,9 @@ export function literalOf(c: string): string {
   return (
     `CASE typeof(${c}) WHEN 'real' THEN CASE WHEN ${c} - ${c} IS NULL THEN (CASE WHEN ${c} > 0 THEN '1e999' ELSE '-1e999' END) ELSE ${c} END ` +
     `WHEN 'text' THEN CASE WHEN length(CAST(${c} AS BLOB)) > ${LARGE_VALUE_BYTES} THEN NULL ` +
-    `WHEN instr(CAST(${c} AS BLOB), X'00') > 0 OR instr(${c}, char(13)) > 0 ` +
+    // Both searched in the bytes: instr() of a TEXT counts characters as it goes, and a 0x0D byte in UTF-8 is
+    // always a CR.
+    `WHEN instr(CAST(${c} AS BLOB), X'00') > 0 OR instr(CAST(${c} AS BLOB), X'0D') > 0 ` +
     `THEN 'CAST(' || quote(CAST(${c} AS BLOB)) || ' AS TEXT)' ELSE quote(${c}) END ` +
     `WHEN 'blob' THEN CASE WHEN length(${c}) > ${LARGE_VALUE_BYTES} THEN NULL ELSE quote(${c}) END ` +
     `ELSE quote(${c}) END`
