@@ -1,6 +1,6 @@
 // Applying a restore to its target database, one batch of statements per call. Each batch runs in
 // one transaction together with the target's own record of how far the restore has got (a marker in
-// db.kv), so that a retried batch does nothing and a batch out of order is refused.
+// db.kv), so that a retried batch does nothing and a batch that would leave a gap is refused.
 
 import { userTableNames } from "./dump-plan";
 import { MAX_STATEMENT_BYTES } from "./dump-sql";
@@ -59,7 +59,8 @@ export async function applyStatements(db: SqlDatabase, access: ExclusiveAccess, 
   const run = (): ApplyOutcome => {
     const key = restoreMarkerKey(batch.restoreId);
     const position = db.kv.get<number>(key);
-    if (position === batch.to) return { status: "already-applied" };
+    // Batches are applied in file order, so a target past this batch's end has applied it (a retried step).
+    if (position !== undefined && position >= batch.to) return { status: "already-applied" };
     if (position !== batch.from) {
       const where = position === undefined ? "has no record of this restore" : `is at byte ${position}`;
       return { status: "failed", index: -1, message: `the batch starts at byte ${batch.from} but the target ${where}` };

@@ -138,8 +138,9 @@ export function mergeRestoreProgress(before: RestoreProgress, after: RestoreProg
 export function cancelledTargetState(progress: RestoreProgress): string {
   const read = progress.totalBytes > 0 ? ` of ${progress.totalBytes}` : "";
   return (
-    `Cancelled. The target keeps what the completed steps applied (${progress.statementsApplied} statements, ` +
-    `up to byte ${progress.bytesRead}${read} of the file) and nothing of a step that was running. ` +
+    `Cancelled. The target keeps what was applied (${progress.statementsApplied} statements, ` +
+    `up to byte ${progress.bytesRead}${read} of the file), and perhaps the batch of statements being applied at that moment ` +
+    `(at most 512 KiB of SQL; 500 statements for D1). ` +
     `Restore again with mode "replace" to start over.`
   );
 }

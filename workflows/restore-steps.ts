@@ -11,11 +11,13 @@ import {
   MAX_FILE_STATEMENT_BYTES,
   restorePercent,
   statementExcerpt,
+  type ApplyOutcome,
   type FailedStatement,
   type RestoreRecord,
   type RestoreSource,
   type RestoreStatement,
 } from "../shared/restore-record";
+import { applyBatches, type Reached } from "../shared/apply-batches";
 import { realLiteral } from "../shared/real-literal";
 import { sha256Start, sha256Update, type Sha256State } from "../shared/sha256";
 import { SqlFileError, classifyStatement, exactRealLiterals, fitStatement, readStatements } from "../shared/sql-splitter";
@@ -165,6 +167,8 @@ export async function applySlice(env: Env, params: RestoreParams, cursor: Restor
   const next: RestoreCursor = { ...cursor };
   const statements: RestoreStatement[] = [];
   const origins: Origin[] = [];
+  /** Where a batch may end: after the last piece of a statement, with the file offset and count reached there. */
+  const ends: Array<Reached | null> = [];
   let stoppedEarly = false;
   const limits = batchLimits(params);
   let batchBytes = 0;
@@ -186,8 +190,10 @@ export async function applySlice(env: Env, params: RestoreParams, cursor: Restor
       for (const sql of fitted.statements) {
         statements.push({ sql, ...(action.onlyIfTableExists ? { onlyIfTableExists: action.onlyIfTableExists } : {}) });
         origins.push(origin);
+        ends.push(null);
       }
       next.applied += 1;
+      ends[ends.length - 1] = { offset: statement.end, applied: next.applied };
       if (action.table) next.currentTable = action.table;
     } else {
       next.skipped += 1;
@@ -209,28 +215,40 @@ export async function applySlice(env: Env, params: RestoreParams, cursor: Restor
   }
 
   const applyStarted = Date.now();
-  const outcome = await openDatabase(env, params).sqlDumpApplyStatements({
-    restoreId: params.restoreId,
-    from: cursor.offset,
-    to: next.offset,
-    foreignKeys: cursor.foreignKeys,
-    statements,
-  });
-  if (outcome.status === "failed") {
-    const origin = origins[outcome.index];
-    if (!origin) return failed(`${outcome.message}; ${cursor.applied} statements were applied`);
-    return failed(failureMessage(origin, outcome.message, cursor), failedStatement(origin, outcome.message));
+  // Applied in batches of about APPLY_BATCH_BYTES, one transaction each, so that the target answers other
+  // requests between them; a D1 target's step is already one batch of its limits.
+  const batches = limits ? [{ start: 0, end: statements.length, to: next.offset }] : applyBatches(statements, ends, next.offset);
+  let reached: Reached = { offset: cursor.offset, applied: cursor.applied };
+  const database = openDatabase(env, params);
+  let outcome: ApplyOutcome = { status: "already-applied" };
+  for (const batch of batches) {
+    outcome = await database.sqlDumpApplyStatements({
+      restoreId: params.restoreId,
+      from: reached.offset,
+      to: batch.to,
+      foreignKeys: cursor.foreignKeys,
+      statements: statements.slice(batch.start, batch.end),
+    });
+    if (outcome.status === "failed") {
+      const origin = origins[batch.start + outcome.index];
+      if (outcome.index < 0 || !origin) return failed(`${outcome.message}; ${reached.applied} statements were applied`);
+      return failed(failureMessage(origin, outcome.message, reached), failedStatement(origin, outcome.message));
+    }
+    const last = batch === batches[batches.length - 1];
+    reached = last ? { offset: next.offset, applied: next.applied } : { offset: batch.to, applied: (ends[batch.end - 1] as Reached).applied };
+    // After each batch, so that a cancelled restore's record is at most the batch then running behind its target.
+    // A batch a retried step finds applied was recorded then.
+    if (outcome.status === "applied" || last) await jobRecords(env, "restore").update(params.restoreId, {
+      progress: {
+        bytesRead: reached.offset,
+        totalBytes: next.totalBytes,
+        statementsApplied: reached.applied,
+        statementsSkipped: last ? next.skipped : cursor.skipped,
+        currentTable: next.currentTable,
+        percent: restorePercent(reached.offset, next.totalBytes),
+      },
+    });
   }
-  await jobRecords(env, "restore").update(params.restoreId, {
-    progress: {
-      bytesRead: next.offset,
-      totalBytes: next.totalBytes,
-      statementsApplied: next.applied,
-      statementsSkipped: next.skipped,
-      currentTable: next.currentTable,
-      percent: restorePercent(next.offset, next.totalBytes),
-    },
-  });
   console.log(
     JSON.stringify({
       event: "restore_slice",
@@ -238,6 +256,7 @@ export async function applySlice(env: Env, params: RestoreParams, cursor: Restor
       from: cursor.offset,
       to: next.offset,
       statements: next.statements - cursor.statements,
+      batches: batches.length,
       outcome: outcome.status,
       applyMs: Date.now() - applyStarted,
     }),
@@ -245,10 +264,10 @@ export async function applySlice(env: Env, params: RestoreParams, cursor: Restor
   return { cursor: next, failure: null };
 }
 
-function failureMessage(origin: Origin, message: string, cursor: RestoreCursor): string {
+function failureMessage(origin: Origin, message: string, reached: Reached): string {
   return (
     `statement ${origin.number} (line ${origin.line}, byte ${origin.start}) failed: ${message}. ` +
-    `The target keeps the ${cursor.applied} statements applied before the step that failed (up to byte ${cursor.offset}).`
+    `The target keeps the ${reached.applied} statements applied before it (up to byte ${reached.offset}).`
   );
 }
 

@@ -81,6 +81,26 @@ describe("restore batches", () => {
     expect(runSync(database.sql, userObjectCount())).toBe(0);
   });
 
+  it("treats a batch the target has gone past as applied: a retried step whose first batches committed", async () => {
+    const database = target();
+    await beginRestore(database, access, "r1", "empty");
+    const first = batch(0, 10, ["CREATE TABLE t (id INTEGER PRIMARY KEY)"]);
+    const second = batch(10, 20, ["INSERT INTO t VALUES (1)"]);
+    await applyStatements(database, access, first);
+    await applyStatements(database, access, second);
+    // The step is retried from its start: both batches are sent again, then the rest.
+    expect(await applyStatements(database, access, first)).toEqual({ status: "already-applied" });
+    expect(await applyStatements(database, access, second)).toEqual({ status: "already-applied" });
+    expect(await applyStatements(database, access, batch(20, 30, ["INSERT INTO t VALUES (2)"]))).toEqual({ status: "applied", statements: 1 });
+    expect(values(database, "SELECT id FROM t ORDER BY id")).toEqual([[1], [2]]);
+    // A batch that starts inside what was applied is not one this restore made: refused.
+    expect(await applyStatements(database, access, batch(25, 40, ["INSERT INTO t VALUES (3)"]))).toEqual({
+      status: "failed",
+      index: -1,
+      message: "the batch starts at byte 25 but the target is at byte 30",
+    });
+  });
+
   it("runs a statement marked onlyIfTableExists only when that table exists", async () => {
     const database = target();
     await beginRestore(database, access, "r1", "empty");

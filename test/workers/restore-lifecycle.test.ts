@@ -1,5 +1,5 @@
 // The life of a restore after it starts, as lifecycle.test.ts checks it for dumps: pause and resume,
-// cancel (the target keeps what the completed steps applied), delete, and the paginated list. And a
+// cancel (the target keeps what the applied batches hold), delete, and the paginated list. And a
 // Workflow status that cannot be read is an error, never "in progress".
 
 import type { WorkflowIntrospector } from "cloudflare:test";
@@ -108,7 +108,7 @@ describe("cancel and delete", () => {
     ["r2", "application/sql"],
     ["do", "application/gzip"],
   ] as const)(
-    "cancels a running restore (%s, %s): the target keeps what the completed step applied, the files go",
+    "cancels a running restore (%s, %s): the target keeps what the recorded batches applied, the files go",
     async (storage, contentType) => {
       await using restores = await watchRestores();
       const sql = sqlFile();

@@ -327,6 +327,26 @@ describe("restoring an uploaded file", () => {
     expect(status.progress.statementsApplied).toBe(applied.length);
   });
 
+  it("applies a step in batches of about 512 KiB: a failure in a later batch keeps the batches before it", async () => {
+    const lines = ["CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT);"];
+    for (let i = 1; i <= 3000; i++) lines.push(`INSERT INTO t VALUES(${i}, '${"w".repeat(400)}');`);
+    lines.splice(2500, 0, "INSERT INTO t VALUES(7, 'duplicate');"); // statement 2501, about 1 MB into the file
+    const sql = lines.join("\n");
+    const target = uniqueName("restore-batches");
+    // One step holds the whole file (4 MiB slices): its first batches commit before the failing one.
+    const status = await runRestore(await restoreUpload(target, sql, "application/sql"), "errored");
+
+    expect(status.status).toBe("failed");
+    expect(status.failedStatement).toMatchObject({ number: 2501, sql: "INSERT INTO t VALUES(7, 'duplicate')" });
+    const statements = splitStatements(sql);
+    const applied = statements.filter((s) => s.end <= status.progress.bytesRead);
+    expect(applied.length).toBeGreaterThan(1000);
+    expect(applied.length).toBeLessThan(2501);
+    expect(status.progress.statementsApplied).toBe(applied.length);
+    expect(status.error).toContain(`The target keeps the ${applied.length} statements applied before it (up to byte ${status.progress.bytesRead})`);
+    expect(await query(target, "SELECT count(*) AS n, max(id) AS last FROM t")).toEqual([{ n: applied.length - 1, last: applied.length - 1 }]);
+  });
+
   it("refuses a file that rolls back its own transaction, leaving the target untouched", async () => {
     const target = uniqueName("restore-rollback");
     const restoreId = await restoreUpload(target, "CREATE TABLE x (a);\nINSERT INTO x VALUES (1);\nROLLBACK; -- due to errors\n", "text/plain");
