@@ -687,7 +687,8 @@ async function measured(run) {
   const during = await probe.stop();
   const controlDuring = await control.stop();
   const rssDuring = rss.stop();
-  const inspected = inspection ? await inspection.stop().catch(() => null) : null;
+  // A crashed workerd never answers the inspector: give up after a while rather than hang the run.
+  const inspected = inspection ? await Promise.race([inspection.stop().catch(() => null), sleep(15_000).then(() => null)]) : null;
   stepLogSink = null;
   const ownLogs = logs.filter((l) => run.matches(l.event));
   return {
