@@ -68,6 +68,9 @@ export async function startTamperingProxy(target: string): Promise<TamperingProx
   return proxy;
 }
 
+/** How long a cut connection stays open after its last bytes, silent. */
+const CUT_DELAY_MS = 300;
+
 async function tamper(proxy: TamperingProxy, answer: IncomingMessage, res: ServerResponse) {
   const tampering = proxy.tampering;
   const length = Number(answer.headers["content-length"] ?? 0);
@@ -75,8 +78,10 @@ async function tamper(proxy: TamperingProxy, answer: IncomingMessage, res: Serve
     tampering.times--;
     res.writeHead(answer.statusCode ?? 502, answer.headers);
     const body = await readAll(answer);
-    // Wait until the bytes are flushed to the socket, then drop the connection mid-body.
-    res.write(body.subarray(0, tampering.afterBytes), () => res.socket?.destroy());
+    // Drop the connection mid-body once the bytes are flushed and the client has had time to take them in:
+    // a close right after the write can reach the client before it reads them, and the test then sees a
+    // cut before the first byte instead of one in the middle.
+    res.write(body.subarray(0, tampering.afterBytes), () => setTimeout(() => res.socket?.destroy(), CUT_DELAY_MS));
     return;
   }
   if ((tampering.kind === "flip" || tampering.kind === "grow") && answer.statusCode === 200) {
