@@ -239,6 +239,9 @@ export async function applySlice(env: Env, params: RestoreParams, cursor: Restor
   const database = openDatabase(env, params);
   let outcome: ApplyOutcome = { status: "already-applied" };
   for (const batch of batches) {
+    // A timer, not just the await of the last batch: requests that arrived meanwhile must reach the target
+    // before the next batch does, or they wait for the whole step.
+    if (batch !== batches[0]) await yieldToEventLoop();
     outcome = await database.sqlDumpApplyStatements({
       restoreId: params.restoreId,
       from: reached.offset,
