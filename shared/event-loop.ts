@@ -8,3 +8,22 @@
 export function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 1));
 }
+
+/**
+ * Work in a row before a step lets other requests in. A timer after every read of a dump (about 2 ms each
+ * locally) cost a quarter of its time; 20 ms keeps the point query's p99 low.
+ */
+export const YIELD_EVERY_MS = 20;
+
+/**
+ * A function to call between pieces of long work: it yields to the event loop once `everyMs` have passed
+ * since the last yield (or since this was made), and otherwise returns at once.
+ */
+export function yieldEvery(everyMs: number): () => Promise<void> {
+  let last = Date.now();
+  return async () => {
+    if (Date.now() - last < everyMs) return;
+    await yieldToEventLoop();
+    last = Date.now();
+  };
+}

@@ -2,6 +2,7 @@
 // is asked to do per step.
 
 import * as v from "valibot";
+import { APPLY_BATCH_BYTES } from "./apply-batches";
 import { newDumpId } from "./dump-id";
 import { reportedPercent, type CallbackOutcome, type JobStatus } from "./job-record";
 import { CALLBACK_URL, DUMP_ID } from "./schemas";
@@ -140,7 +141,7 @@ export function cancelledTargetState(progress: RestoreProgress): string {
   return (
     `Cancelled. The target keeps what was applied (${progress.statementsApplied} statements, ` +
     `up to byte ${progress.bytesRead}${read} of the file), and perhaps the batch of statements being applied at that moment ` +
-    `(at most 512 KiB of SQL; 500 statements for D1). ` +
+    `(at most ${APPLY_BATCH_BYTES / 1024} KiB of SQL; 500 statements for D1). ` +
     `Restore again with mode "replace" to start over.`
   );
 }
@@ -178,10 +179,10 @@ export type ApplyOutcome =
 
 export type BeginOutcome = { ok: true; dropped: number } | { ok: false; reason: string };
 
-/** Key of the target's own record of how far a restore has committed (kept in its KV storage). */
 /** Keys a restore keeps in its target's key-value storage while it runs. */
 export const RESTORE_MARKER_PREFIX = "restore-position:";
 
+/** Key of the target's own record of how far a restore has committed (kept in its KV storage). */
 export function restoreMarkerKey(restoreId: string): string {
   return `${RESTORE_MARKER_PREFIX}${restoreId}`;
 }

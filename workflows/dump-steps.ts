@@ -6,7 +6,7 @@ import { createTableStatement, dumpFooter, dumpPreamble, usesAutoincrement, type
 import { contentType, encodeEnd, encodeSegment, type EncodingState } from "../shared/dump-encoding";
 import type { DumpRecord, DumpSnapshotState } from "../shared/dump-record";
 import type { SnapshotSummary } from "../shared/dump-start";
-import { yieldToEventLoop } from "../shared/event-loop";
+import { YIELD_EVERY_MS, yieldEvery } from "../shared/event-loop";
 import { concatBytes } from "../shared/gzip-member";
 import { jobTimes } from "../shared/job-record";
 import type { PlannedDump } from "../shared/plan-pages";
@@ -23,11 +23,6 @@ import type { DumpParams } from "./dump-workflow";
 import { watchdogId } from "./snapshot-watchdog";
 import { messageOf } from "../shared/error-message";
 
-/**
- * Reads follow each other for this long before the step lets other requests in. A timer per read
- * (about 2 ms each locally) cost a quarter of a dump's time; 20 ms keeps the point query's p99 low.
- */
-const YIELD_EVERY_MS = 20;
 /**
  * Small tables share a step: one that ends leaves the rest of the step to the next. A table estimated
  * at more rows than this starts a step of its own, so the dump breathes before it.
@@ -186,7 +181,7 @@ export async function dumpChunk(context: DumpContext, input: ChunkStepInput): Pr
   const target = stepTargetBytes(config.stepTargetBytes, config.partSizeBytes, carried);
   const started = Date.now();
   let readMs = 0;
-  let lastYield = started;
+  const breathe = yieldEvery(YIELD_EVERY_MS);
   const hasTime = () => bytes < target && Date.now() - started < STEP_TIME_BUDGET_MS;
   while (tableIndex < plan.tables.length && hasTime()) {
     const table = plan.tables[tableIndex];
@@ -211,10 +206,7 @@ export async function dumpChunk(context: DumpContext, input: ChunkStepInput): Pr
       reads += 1;
       readRows = nextReadRows(readRows, { rows: read.rows, bytes: read.bytes, ms, stoppedEarly: !read.done && read.rows < readRows });
       await emit(read.sql);
-      if (Date.now() - lastYield >= YIELD_EVERY_MS) {
-        await yieldToEventLoop();
-        lastYield = Date.now();
-      }
+      await breathe();
     }
     if (!done) {
       chunk += 1;

@@ -4,7 +4,7 @@
 // end is read again by the next step from its first byte: the file itself is the durable carry.
 
 import { MAX_STATEMENT_BYTES } from "../shared/dump-sql";
-import { yieldToEventLoop } from "../shared/event-loop";
+import { YIELD_EVERY_MS, yieldEvery, yieldToEventLoop } from "../shared/event-loop";
 import { jobTimes } from "../shared/job-record";
 import {
   DEFAULT_SLICE_BYTES,
@@ -92,25 +92,20 @@ const HASH_STEP_BYTES = 512 * 1024 * 1024;
 const HASH_READ_BYTES = 4 * 1024 * 1024;
 /** Hashed between two looks at the clock: about 1 ms. */
 const HASH_PIECE_BYTES = 256 * 1024;
-/** Work in a row before a step lets other requests in. */
-const YIELD_EVERY_MS = 20;
 
 /** Hashes the next slice of the restore's source file. A retry starts again from the same cursor, so it hashes the same bytes. */
 export async function hashSourceSlice(env: Env, params: RestoreParams, cursor: HashCursor): Promise<HashCursor> {
   const length = Math.min(HASH_STEP_BYTES, params.fileBytes - cursor.offset);
   const file = fileClient(env, sourceFile(params.restoreId, params.source));
   let sha256 = cursor.sha256;
-  let lastYield = Date.now();
+  const breathe = yieldEvery(YIELD_EVERY_MS);
   // Read in ranges rather than as one stream: local R2 answers a stream of a large object as a few big
   // chunks, each read at once, which kept every other request waiting for most of a second.
   for (let offset = cursor.offset; offset < cursor.offset + length; offset += HASH_READ_BYTES) {
     const bytes = await readRange(file, offset, Math.min(HASH_READ_BYTES, cursor.offset + length - offset));
     for (let at = 0; at < bytes.length; at += HASH_PIECE_BYTES) {
       sha256 = sha256Update(sha256, bytes.subarray(at, at + HASH_PIECE_BYTES));
-      if (Date.now() - lastYield > YIELD_EVERY_MS) {
-        await yieldToEventLoop();
-        lastYield = Date.now();
-      }
+      await breathe();
     }
   }
   return { offset: cursor.offset + length, sha256 };
@@ -183,13 +178,10 @@ export async function applySlice(env: Env, params: RestoreParams, cursor: Restor
   let stoppedEarly = false;
   const limits = batchLimits(params);
   let batchBytes = 0;
-  let lastYield = Date.now();
+  const breathe = yieldEvery(YIELD_EVERY_MS);
   for (const statement of read.statements) {
     // Rewriting the REALs of another tool's file takes a while for a whole slice.
-    if (Date.now() - lastYield > YIELD_EVERY_MS) {
-      await yieldToEventLoop();
-      lastYield = Date.now();
-    }
+    await breathe();
     // A target whose transactions are limited (D1) gets steps it can apply in one transaction.
     if (limits && statements.length > 0 && (statements.length >= limits.statements || batchBytes >= limits.bytes)) {
       stoppedEarly = true;
