@@ -23,7 +23,6 @@ const { values: args } = parseArgs({
     "persist-to": { type: "string" },
     config: { type: "string", default: "wrangler.jsonc" },
     var: { type: "string", multiple: true, default: [] },
-    watch: { type: "boolean", default: true },
     "no-watch": { type: "boolean", default: false },
     inspect: { type: "boolean", default: false },
     "inspector-port": { type: "string", default: "9229" },
@@ -56,7 +55,7 @@ const worker = await unstable_startWorker({
     // Same default state directory as `wrangler dev`, so both see the same local data.
     persist: args["persist-to"] ?? ".wrangler/state",
     inspector: args.inspect ? { hostname: "127.0.0.1", port: Number(args["inspector-port"]) } : false,
-    watch: args.watch && !args["no-watch"],
+    watch: !args["no-watch"],
     // GET /__scheduled?cron=…&time=… runs the scheduled() handler, as the Cron Trigger does when deployed.
     testScheduled: true,
     logLevel: "log",
