@@ -2,7 +2,7 @@
 // Benchmark of dumps and restores at scale, against sqlite3 on the same content, in one run.
 //
 //   npm run bench -- [--size 100] [--shape small,large] [--breathing 0,200] [--storage r2,do] [--compression none,gzip]
-//                    [--restore-breathing 0] [--restore-slice-bytes N] [--idle-seconds 10] [--out file.json]
+//                    [--restore-breathing 0|none] [--restore-slice-bytes N] [--idle-seconds 10] [--out file.json]
 //                    [--cpu-profile DIR] [--heap] [--no-snapshot] [--keep]
 //   BENCH_SIZE_MB=100 npm run bench -- --breathing 0      # quick: one size, both shapes, a few minutes per shape
 //
@@ -29,6 +29,7 @@ import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs, promisify } from "node:util";
+import { startCallbackServer } from "./callback-server.mjs";
 import { ApiClient, ApiError } from "./lib/api-client.mjs";
 import { Inspector, summarizeProfile } from "./lib/inspector.mjs";
 import { ROW_SHAPES, seedShape } from "./lib/row-shapes.mjs";
@@ -40,7 +41,6 @@ const MB = 1_000_000;
 const GIB = 1024 ** 3;
 /** The projection's database size: the Durable Object limit, 10 GB, taken as 10 GiB to err high. */
 const PROJECTION_BYTES = 10 * GIB;
-const STATUS_POLL_MS = 100;
 const RSS_SAMPLE_MS = 100;
 const MAX_PROBES_IN_FLIGHT = 200;
 const SOURCE_DATABASE = "bench";
@@ -75,6 +75,7 @@ const { values: args } = parseArgs({
     "query-interval-ms": { type: "string", default: "50" },
     "seed-batch-mb": { type: "string", default: "25" },
     "stall-seconds": { type: "string", default: "120" },
+    "status-poll-ms": { type: "string", default: "500" },
     retries: { type: "string", default: "2" },
     "do-max-mb": { type: "string", default: "100" },
     out: { type: "string" },
@@ -102,7 +103,8 @@ for (const c of compressions) if (c !== "none" && c !== "gzip") fail(`--compress
 if (!compressions.includes("none")) fail("--compression must include none: the reference and the restores use the plain dump");
 const profileDir = args["cpu-profile"] ? resolve(args["cpu-profile"]) : null;
 const breathings = integerList(args.breathing, "--breathing");
-const restoreBreathings = integerList(args["restore-breathing"] ?? args.breathing, "--restore-breathing");
+/** "none" measures dumps only: no restore of ours (sqlite3's reference restore still runs). */
+const restoreBreathings = args["restore-breathing"] === "none" ? [] : integerList(args["restore-breathing"] ?? args.breathing, "--restore-breathing");
 const storages = args.storage.split(",").map((s) => s.trim()).filter(Boolean);
 for (const s of storages) if (s !== "r2" && s !== "do") fail(`--storage takes r2 and/or do, got ${s}`);
 if (!storages.includes("r2")) fail("--storage must include r2: the reference and the restore use the r2 dump");
@@ -112,6 +114,12 @@ const queryIntervalMs = positiveNumber(args["query-interval-ms"], "--query-inter
 const seedBatchBytes = positiveNumber(args["seed-batch-mb"], "--seed-batch-mb") * MB;
 const doMaxMb = positiveNumber(args["do-max-mb"], "--do-max-mb");
 const stallMs = positiveNumber(args["stall-seconds"], "--stall-seconds") * 1000;
+/**
+ * How often a run's status is read: as often as the command-line client does. Every read goes through the
+ * local Workflows binding, which holds memory for each (docs/benchmarks.md), so the end of a run is taken
+ * from its callback instead.
+ */
+const statusPollMs = positiveNumber(args["status-poll-ms"], "--status-poll-ms");
 const restoreProbeSqlOption = args["restore-probe-sql"] ?? null;
 const retries = Number(args.retries);
 if (!Number.isInteger(retries) || retries < 0) fail(`--retries needs a non-negative integer, got "${args.retries}"`);
@@ -171,6 +179,42 @@ for (const signal of /** @type {const} */ (["SIGINT", "SIGTERM", "SIGHUP"])) {
     process.exit(128 + (signal === "SIGINT" ? 2 : signal === "SIGTERM" ? 15 : 1));
   });
 }
+
+// ---------------------------------------------------------------------------------------------
+// Callbacks: every run asks for one, and its arrival ends the run's clock.
+
+const callbacks = {
+  url: "",
+  /** @type {Map<string, number>} performance.now() at each job's callback */
+  arrived: new Map(),
+  /** @type {Map<string, () => void>} */
+  waiters: new Map(),
+  /** @type {(() => Promise<void>) | null} */
+  close: null,
+  async start() {
+    const server = await startCallbackServer({
+      port: 0,
+      host: "127.0.0.1",
+      onCallback: ({ body }) => {
+        const id = body?.dumpId ?? body?.restoreId;
+        if (typeof id !== "string" || this.arrived.has(id)) return;
+        this.arrived.set(id, performance.now());
+        this.waiters.get(id)?.();
+      },
+    });
+    this.url = `${server.url}/callback`;
+    this.close = server.close;
+  },
+  /** @param {string} id @returns {number | undefined} */
+  arrivedAt(id) {
+    return this.arrived.get(id);
+  },
+  /** Settles when the job's callback has arrived. @param {string} id @returns {Promise<void>} */
+  arrival(id) {
+    if (this.arrived.has(id)) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.set(id, () => resolve(undefined)));
+  },
+};
 
 // ---------------------------------------------------------------------------------------------
 // Wrangler: start, restart on the same state, and route its per-step log lines to the run being measured.
@@ -425,6 +469,57 @@ function processInfo(pid) {
 
 const CLOCK_TICKS = 100;
 
+/**
+ * Where a process's resident memory lies, by regions of adjacent anonymous mappings (/proc/PID/smaps). In
+ * workerd, V8's pointer-compression cage (every isolate's heap) is one 4 GiB region, and tcmalloc, the
+ * native allocator (SQLite's caches, the runtime's buffers, ArrayBuffer backing stores), grows 1 GiB
+ * regions. Resident bytes of each kind, and the largest regions.
+ * @param {number} pid
+ */
+function memoryRegions(pid) {
+  let text;
+  try {
+    text = readFileSync(`/proc/${pid}/smaps`, "utf8");
+  } catch {
+    return null;
+  }
+  const GIB_MB = 1024;
+  /** @type {{ start: number, end: number, anon: boolean, rssKb: number, mappings: number }[]} */
+  const regions = [];
+  /** @type {{ start: number, end: number, anon: boolean, rssKb: number, mappings: number } | null} */
+  let current = null;
+  for (const line of text.split("\n")) {
+    const head = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ (\d+)/.exec(line);
+    if (head) {
+      const start = parseInt(head[1], 16);
+      const end = parseInt(head[2], 16);
+      const anon = head[3] === "0";
+      const last = regions.at(-1);
+      if (last && anon && last.anon && last.end === start) {
+        last.end = end;
+        last.mappings += 1;
+        current = last;
+      } else {
+        current = { start, end, anon, rssKb: 0, mappings: 1 };
+        regions.push(current);
+      }
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss && current) current.rssKb += Number(rss[1]);
+  }
+  const mb = (/** @type {number} */ kb) => round(kb / 1024, 1);
+  const spanMb = (/** @type {{ start: number, end: number }} */ r) => Math.round((r.end - r.start) / 2 ** 20);
+  const sum = (/** @type {(r: typeof regions[number]) => boolean} */ which) => mb(regions.filter(which).reduce((total, r) => total + r.rssKb, 0));
+  return {
+    v8CageMb: sum((r) => r.anon && spanMb(r) === 4 * GIB_MB),
+    allocatorMb: sum((r) => r.anon && spanMb(r) % GIB_MB === 0 && spanMb(r) <= 3 * GIB_MB),
+    otherAnonMb: sum((r) => r.anon && !(spanMb(r) % GIB_MB === 0 && spanMb(r) <= 4 * GIB_MB)),
+    filesMb: sum((r) => !r.anon),
+    largest: [...regions].sort((a, b) => b.rssKb - a.rssKb).slice(0, 6).map((r) => ({ spanMb: spanMb(r), rssMb: mb(r.rssKb), anon: r.anon, mappings: r.mappings })),
+  };
+}
+
 /** Samples VmRSS of the workerd processes under wrangler every 100 ms; also their CPU time. */
 class RssSampler {
   /** @param {number} rootPid */
@@ -437,6 +532,10 @@ class RssSampler {
     this.maxTree = 0;
     this.samples = 0;
     this.firstSum = 0;
+    this.startedAt = performance.now();
+    /** [ms since start, largest workerd's RSS MB, its RssAnon MB], once a second. @type {number[][]} */
+    this.series = [];
+    this.largestPid = 0;
     /** @type {Map<number, { first: number, last: number }>} */
     this.cpu = new Map();
     /** @type {NodeJS.Timeout | null} */
@@ -453,12 +552,14 @@ class RssSampler {
   sample() {
     let sum = 0;
     let tree = 0;
+    let largest = { pid: 0, rssBytes: 0, anonBytes: 0 };
     for (const pid of descendants(this.rootPid)) {
       const info = processInfo(pid);
       if (!info) continue;
       tree += info.rssBytes;
       if (info.name !== "workerd") continue;
       sum += info.rssBytes;
+      if (info.rssBytes > largest.rssBytes) largest = { pid, rssBytes: info.rssBytes, anonBytes: info.anonBytes };
       if (info.rssBytes > this.maxSingle) {
         this.maxSingle = info.rssBytes;
         this.singleParts = { anonBytes: info.anonBytes, fileBytes: info.fileBytes };
@@ -467,6 +568,9 @@ class RssSampler {
       if (cpu) cpu.last = info.cpuTicks;
       else this.cpu.set(pid, { first: info.cpuTicks, last: info.cpuTicks });
     }
+    this.largestPid = largest.pid;
+    const at = Math.round(performance.now() - this.startedAt);
+    if (this.samples % Math.round(1000 / RSS_SAMPLE_MS) === 0) this.series.push([at, round(largest.rssBytes / MB, 1), round(largest.anonBytes / MB, 1)]);
     this.samples += 1;
     this.maxSum = Math.max(this.maxSum, sum);
     this.maxTree = Math.max(this.maxTree, tree);
@@ -486,6 +590,8 @@ class RssSampler {
       peakTreeMb: round(this.maxTree / MB, 1),
       workerdCpuSeconds: round(ticks / CLOCK_TICKS, 1),
       samples: this.samples,
+      series: this.series,
+      largestAtEnd: this.largestPid ? memoryRegions(this.largestPid) : null,
     };
   }
 }
@@ -605,7 +711,7 @@ async function describeSteps(workflow, id, port) {
 /**
  * @template T
  * @param {{ api: ApiClient, idleDatabase: string, probeDatabase: string, probeSql?: string, readinessSql?: string | null, maxUserId: number, stepEvent: string, matches: (e: Record<string, any>) => boolean,
- *   start: () => Promise<{ id: string, started: T }>, poll: (id: string) => Promise<{ status: string, raw: any }>, timeoutMs: number, label: string }} run
+ *   start: (callbackUrl: string) => Promise<{ id: string, started: T }>, poll: (id: string) => Promise<{ status: string, raw: any }>, timeoutMs: number, label: string }} run
  */
 async function measured(run) {
   const worker = /** @type {import("./lib/worker-process.mjs").RunningWorker} */ (currentWorker);
@@ -643,7 +749,7 @@ async function measured(run) {
   let last;
   let started;
   try {
-    ({ id, started } = await run.start());
+    ({ id, started } = await run.start(callbacks.url));
     const deadline = Date.now() + run.timeoutMs;
     let lastShown = 0;
     let lastDone = -1;
@@ -678,12 +784,12 @@ async function measured(run) {
         lastShown = performance.now();
         showProgress(`  ${run.label}: ${last.status} ${Math.round(done / MB)} MB, ${Math.round((performance.now() - t0) / 1000)} s`);
       }
-      await sleep(STATUS_POLL_MS);
+      await Promise.race([sleep(statusPollMs), callbacks.arrival(/** @type {string} */ (id))]);
     }
   } finally {
     if (process.stdout.isTTY) process.stdout.write("\n");
   }
-  const wallMs = performance.now() - t0;
+  const wallMs = (callbacks.arrivedAt(/** @type {string} */ (id)) ?? performance.now()) - t0;
   const during = await probe.stop();
   const controlDuring = await control.stop();
   const rssDuring = rss.stop();
@@ -890,7 +996,7 @@ async function benchCase(sizeMb, shape, results) {
     };
     for (const breathingMs of restoreBreathings) await restoreWithRetries(breathingMs, "");
     // The same file uploaded as a raw request body: streamed to R2, then restored (never held whole).
-    await restoreWithRetries(restoreBreathings[0], result.reference.ourDumpPath);
+    if (restoreBreathings.length > 0) await restoreWithRetries(restoreBreathings[0], result.reference.ourDumpPath);
     result.load.end = loadAverage();
     return result;
   } finally {
@@ -922,14 +1028,14 @@ async function dumpRun(stateDir, storage, breathingMs, compression, databaseByte
     stepEvent: "chunk",
     timeoutMs: 300_000 + sizeMb * 2000,
     matches: (e) => e.dumpId === dumpId,
-    start: async () => {
+    start: async (callbackUrl) => {
       const options = /** @type {any} */ ({
         storage,
         breathingMs,
         ...(compression === "gzip" ? { compression } : {}),
         ...(args["no-snapshot"] ? { snapshot: false } : {}),
       });
-      const started = await api.startDump({ database: SOURCE_DATABASE, options });
+      const started = await api.startDump({ database: SOURCE_DATABASE, options, callbackUrl });
       dumpId = started.dumpId;
       return { id: started.dumpId, started };
     },
@@ -1022,11 +1128,11 @@ async function restoreRun(stateDir, dumpId, breathingMs, databaseBytes, maxUserI
     stepEvent: "restore_slice",
     timeoutMs: 600_000 + sizeMb * 6000,
     matches: (e) => e.restoreId === restoreId,
-    start: async () => {
+    start: async (callbackUrl) => {
       const options = { breathingMs, ...(restoreSliceBytes ? { sliceBytes: restoreSliceBytes } : {}) };
       const started = uploadPath
-        ? await api.restoreFile({ database: target, options, body: /** @type {any} */ (Readable.toWeb(createReadStream(uploadPath))) })
-        : await api.restoreDump({ database: target, dumpId, options });
+        ? await api.restoreFile({ database: target, options, callbackUrl, body: /** @type {any} */ (Readable.toWeb(createReadStream(uploadPath))) })
+        : await api.restoreDump({ database: target, dumpId, options, callbackUrl });
       restoreId = started.restoreId;
       return { id: started.restoreId, started };
     },
@@ -1188,7 +1294,7 @@ async function main() {
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     machine: info,
-    options: { sizesMb, shapes, compressions, breathings, restoreBreathings, storages, restoreSliceBytes: restoreSliceBytes ?? null, idleMs, queryIntervalMs, statusPollMs: STATUS_POLL_MS, rssSampleMs: RSS_SAMPLE_MS },
+    options: { sizesMb, shapes, compressions, breathings, restoreBreathings, storages, restoreSliceBytes: restoreSliceBytes ?? null, idleMs, queryIntervalMs, statusPollMs, rssSampleMs: RSS_SAMPLE_MS },
     units: { MB: "1,000,000 bytes", projection: "chunk steps × (10 GiB / databaseSize) + fixed steps" },
     results,
   });
@@ -1201,6 +1307,7 @@ async function main() {
     writeFileSync(outPath, `${JSON.stringify({ ...report(), error }, null, 2)}\n`);
     console.error(`partial figures written to ${outPath}`);
   };
+  await callbacks.start();
   try {
     for (const sizeMb of sizesMb) {
       for (const shape of shapes) {
@@ -1215,6 +1322,7 @@ async function main() {
     throw error;
   } finally {
     cleanupNow();
+    await callbacks.close?.();
   }
   printTable(results);
   console.log(`\nwrote ${relative(process.cwd(), outPath) || outPath}`);
