@@ -187,8 +187,8 @@ const callbacks = {
   url: "",
   /** @type {Map<string, number>} performance.now() at each job's callback */
   arrived: new Map(),
-  /** @type {Map<string, () => void>} */
-  waiters: new Map(),
+  /** One per job, settled by its callback. @type {Map<string, ReturnType<typeof deferred>>} */
+  pending: new Map(),
   /** @type {(() => Promise<void>) | null} */
   close: null,
   async start() {
@@ -199,7 +199,7 @@ const callbacks = {
         const id = body?.dumpId ?? body?.restoreId;
         if (typeof id !== "string" || this.arrived.has(id)) return;
         this.arrived.set(id, performance.now());
-        this.waiters.get(id)?.();
+        this.waiting(id).resolve();
       },
     });
     this.url = `${server.url}/callback`;
@@ -209,10 +209,15 @@ const callbacks = {
   arrivedAt(id) {
     return this.arrived.get(id);
   },
-  /** Settles when the job's callback has arrived. @param {string} id @returns {Promise<void>} */
+  /** @param {string} id */
+  waiting(id) {
+    let callback = this.pending.get(id);
+    if (!callback) this.pending.set(id, (callback = deferred()));
+    return callback;
+  },
+  /** Settles when the job's callback has arrived. @param {string} id */
   arrival(id) {
-    if (this.arrived.has(id)) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.set(id, () => resolve(undefined)));
+    return this.waiting(id).promise;
   },
 };
 
@@ -510,12 +515,19 @@ function memoryRegions(pid) {
   }
   const mb = (/** @type {number} */ kb) => round(kb / 1024, 1);
   const spanMb = (/** @type {{ start: number, end: number }} */ r) => Math.round((r.end - r.start) / 2 ** 20);
-  const sum = (/** @type {(r: typeof regions[number]) => boolean} */ which) => mb(regions.filter(which).reduce((total, r) => total + r.rssKb, 0));
+  /** @param {typeof regions[number]} r */
+  const kind = (r) => {
+    if (!r.anon) return "files";
+    const span = spanMb(r);
+    if (span === 4 * GIB_MB) return "cage";
+    return span > 0 && span % GIB_MB === 0 && span < 4 * GIB_MB ? "allocator" : "other";
+  };
+  const sum = (/** @type {string} */ which) => mb(regions.filter((r) => kind(r) === which).reduce((total, r) => total + r.rssKb, 0));
   return {
-    v8CageMb: sum((r) => r.anon && spanMb(r) === 4 * GIB_MB),
-    allocatorMb: sum((r) => r.anon && spanMb(r) % GIB_MB === 0 && spanMb(r) <= 3 * GIB_MB),
-    otherAnonMb: sum((r) => r.anon && !(spanMb(r) % GIB_MB === 0 && spanMb(r) <= 4 * GIB_MB)),
-    filesMb: sum((r) => !r.anon),
+    v8CageMb: sum("cage"),
+    allocatorMb: sum("allocator"),
+    otherAnonMb: sum("other"),
+    filesMb: sum("files"),
     largest: [...regions].sort((a, b) => b.rssKb - a.rssKb).slice(0, 6).map((r) => ({ spanMb: spanMb(r), rssMb: mb(r.rssKb), anon: r.anon, mappings: r.mappings })),
   };
 }
